@@ -1,0 +1,41 @@
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int at_err_set(at_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int at_err_prefix(at_err *e, const char *fmt, ...)
+{
+	char pre[AT_ERR_MSG], old[AT_ERR_MSG];
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(pre, sizeof(pre), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old);
+	return -1;
+}
+
+void at_err_clear(at_err *e)
+{
+	if (e == NULL)
+		return;
+	e->code = 0;
+	e->msg[0] = '\0';
+}
