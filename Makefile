@@ -70,7 +70,7 @@ build/schema_sql.c: scripts/embed-sql $(SQL)
 	scripts/embed-sql $(SQL) > $@.tmp && mv $@.tmp $@
 
 build/obj/schema_sql.o: build/schema_sql.c lib/schema.h build/flags.stamp
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Wno-overlength-strings -c -o $@ $<
 
 bin/%: cmd/%.c build/libat.a build/flags.stamp
 	@mkdir -p bin

@@ -19,7 +19,8 @@ int at_err_set(at_err *e, int code, const char *fmt, ...)
 
 int at_err_prefix(at_err *e, const char *fmt, ...)
 {
-	char pre[AT_ERR_MSG], old[AT_ERR_MSG];
+	char pre[AT_ERR_MSG];
+	size_t n, m;
 	va_list ap;
 
 	if (e == NULL)
@@ -27,8 +28,17 @@ int at_err_prefix(at_err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old);
+	n = strlen(pre);
+	if (n + 2 >= sizeof(e->msg))
+		return -1;
+	m = strnlen(e->msg, sizeof(e->msg) - 1);
+	if (n + 2 + m >= sizeof(e->msg))
+		m = sizeof(e->msg) - n - 3;
+	memmove(e->msg + n + 2, e->msg, m);
+	memcpy(e->msg, pre, n);
+	e->msg[n] = ':';
+	e->msg[n + 1] = ' ';
+	e->msg[n + 2 + m] = '\0';
 	return -1;
 }
 

@@ -5,6 +5,8 @@
 #ifndef AT_SCHEMA_H
 #define AT_SCHEMA_H
 
+#include <stddef.h>
+
 struct at_schema_migration {
 	int version;
 	const char *name;
