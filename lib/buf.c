@@ -85,14 +85,19 @@ void at_buf_putc(at_buf *b, char c)
 
 void at_buf_printf(at_buf *b, const char *fmt, ...)
 {
+	char tmp[256];
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
+	if ((size_t)n < sizeof(tmp)) {
+		at_buf_add(b, tmp, (size_t)n);
+		return;
+	}
 	at_buf_grow(b, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
