@@ -16,8 +16,8 @@
 static int run(const char *url, long n, double *rate)
 {
 	const char *cols[6] = {"instrument_token", "ts_ms", "last_price",
-			       "volume", "oi", "bid"};
-	enum at_db_type ty[6] = {AT_DB_INT, AT_DB_INT,	AT_DB_REAL,
+			       "volume",	   "oi",    "bid"};
+	enum at_db_type ty[6] = {AT_DB_INT, AT_DB_INT, AT_DB_REAL,
 				 AT_DB_INT, AT_DB_INT, AT_DB_REAL};
 	int64_t t0 = 1764042300000, start, end;
 	at_err e = {0, ""};
@@ -36,12 +36,12 @@ static int run(const char *url, long n, double *rate)
 	b = at_db_batch_begin(db, "ticks", 6, cols, ty, &e);
 	for (long i = 0; b && i < n; i++) {
 		struct at_db_val v[6] = {
-			{0, 256265 + (i % 500) * 256, 0, NULL},
-			{0, t0 + i / 50, 0, NULL},
-			{0, 0, 22450.05 + (double)(i % 400) * 0.05, NULL},
-			{0, 1000000 + i, 0, NULL},
-			{0, 5000 + i % 100, 0, NULL},
-			{0, 0, 22450.0, NULL},
+		    {0, 256265 + (i % 500) * 256, 0, NULL},
+		    {0, t0 + i / 50, 0, NULL},
+		    {0, 0, 22450.05 + (double)(i % 400) * 0.05, NULL},
+		    {0, 1000000 + i, 0, NULL},
+		    {0, 5000 + i % 100, 0, NULL},
+		    {0, 0, 22450.0, NULL},
 		};
 		if (at_db_batch_add(b, v, &e) != 0) {
 			at_db_batch_abort(b);
@@ -74,8 +74,8 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		double rate;
 		const char *kind = strncmp(argv[i], "postgres", 8) == 0
-					   ? "postgres"
-					   : "sqlite";
+				       ? "postgres"
+				       : "sqlite";
 		if (run(argv[i], n, &rate) != 0)
 			return 1;
 		printf("%-10s %10ld %14.0f\n", kind, n, rate);

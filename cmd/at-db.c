@@ -110,8 +110,8 @@ static int cmd_status(const char *url, at_err *e)
 	    at_db_act_as_platform(db, e) == 0) {
 		char *ks;
 		o = jv_object_set(
-			o, jv_string("users"),
-			count_of(db, "SELECT count(*) FROM users", e, &rc));
+		    o, jv_string("users"),
+		    count_of(db, "SELECT count(*) FROM users", e, &rc));
 		o = jv_object_set(o, jv_string("active_users"),
 				  count_of(db,
 					   "SELECT count(*) FROM users WHERE "
@@ -123,9 +123,9 @@ static int cmd_status(const char *url, at_err *e)
 					   "WHERE status = 'running'",
 					   e, &rc));
 		o = jv_object_set(
-			o, jv_string("audit_rows"),
-			count_of(db, "SELECT seq FROM audit_head WHERE id = 1",
-				 e, &rc));
+		    o, jv_string("audit_rows"),
+		    count_of(db, "SELECT seq FROM audit_head WHERE id = 1", e,
+			     &rc));
 		ks = at_db_query_value(db,
 				       "SELECT value FROM platform_state WHERE "
 				       "key = 'kill_switch'",
@@ -175,7 +175,8 @@ static int cmd_verify(const char *url, at_err *e, int *broken)
 		o = jv_object_set(o, jv_string("reason"),
 				  jv_string(rep.reason));
 		*broken = 1;
-		at_err_set(e, EX_DATAERR, "audit chain broken at seq %lld%s%s: %s",
+		at_err_set(e, EX_DATAERR,
+			   "audit chain broken at seq %lld%s%s: %s",
 			   (long long)rep.bad_seq, rep.bad_id[0] ? " id " : "",
 			   rep.bad_id, rep.reason);
 	}
@@ -187,10 +188,10 @@ static int cmd_verify(const char *url, at_err *e, int *broken)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *flag_db = NULL, *cmd;
 	char *url;

@@ -44,10 +44,10 @@ int at_audit_append(at_db *db, const char *user_id, const char *actor,
 	char hash[65], prev[65], seqs[24], ts[24];
 	int64_t seq, now = at_util_now_ms();
 	const char *head_sql =
-		at_db_kind(db) == AT_DB_POSTGRES
-			? "SELECT seq, hash FROM audit_head WHERE id = 1 FOR "
-			  "UPDATE"
-			: "SELECT seq, hash FROM audit_head WHERE id = 1";
+	    at_db_kind(db) == AT_DB_POSTGRES
+		? "SELECT seq, hash FROM audit_head WHERE id = 1 FOR "
+		  "UPDATE"
+		: "SELECT seq, hash FROM audit_head WHERE id = 1";
 
 	if (actor == NULL || action == NULL || detail == NULL)
 		return at_err_set(e, EX_SOFTWARE, "audit: missing field");
@@ -59,8 +59,9 @@ int at_audit_append(at_db *db, const char *user_id, const char *actor,
 	if (at_db_res_rows(r) != 1 ||
 	    at_util_parse_i64(at_db_res_get(r, 0, 0), &seq) != 0 ||
 	    strlen(at_db_res_get(r, 0, 1)) != 64) {
-		at_err_set(e, EX_DATAERR, "audit: chain head is missing or "
-					  "malformed");
+		at_err_set(e, EX_DATAERR,
+			   "audit: chain head is missing or "
+			   "malformed");
 		goto fail;
 	}
 	snprintf(prev, sizeof(prev), "%s", at_db_res_get(r, 0, 1));
@@ -71,8 +72,8 @@ int at_audit_append(at_db *db, const char *user_id, const char *actor,
 	snprintf(seqs, sizeof(seqs), "%" PRId64, seq);
 	snprintf(ts, sizeof(ts), "%" PRId64, now);
 	{
-		const char *p[8] = {seqs, ts, user_id, actor,
-				    action, detail, prev, hash};
+		const char *p[8] = {seqs,   ts,	    user_id, actor,
+				    action, detail, prev,    hash};
 		if (at_db_exec(db,
 			       "INSERT INTO audit_log (seq, ts_ms, user_id, "
 			       "actor, action, detail, prev_hash, hash) VALUES "
@@ -183,8 +184,8 @@ int at_audit_verify(at_db *db, struct at_audit_report *rep, at_err *e)
 	 * chain leave it pointing past them. */
 	{
 		at_db_res *r = at_db_query(
-			db, "SELECT seq, hash FROM audit_head WHERE id = 1", 0,
-			NULL, e);
+		    db, "SELECT seq, hash FROM audit_head WHERE id = 1", 0,
+		    NULL, e);
 		int64_t hs = -1;
 		if (r == NULL)
 			return -1;

@@ -26,7 +26,7 @@
  */
 int at_audit_append(at_db *db, const char *user_id, const char *actor,
 		    const char *action, const char *detail, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* The row hash as stored (64 hex chars into out). */
 void at_audit_hash(const char *prev_hash, int64_t seq, int64_t ts_ms,
@@ -34,10 +34,10 @@ void at_audit_hash(const char *prev_hash, int64_t seq, int64_t ts_ms,
 		   const char *detail, char out[65]);
 
 struct at_audit_report {
-	int64_t rows;	    /* rows checked */
-	int64_t bad_seq;    /* first broken row, 0 when intact */
-	char bad_id[40];    /* its id */
-	char reason[160];   /* what is wrong */
+	int64_t rows;	  /* rows checked */
+	int64_t bad_seq;  /* first broken row, 0 when intact */
+	char bad_id[40];  /* its id */
+	char reason[160]; /* what is wrong */
 };
 
 /* Walk the whole chain (platform scope on PostgreSQL).  Returns 0 when

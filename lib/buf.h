@@ -17,14 +17,17 @@ typedef struct at_buf {
 	size_t cap;
 } at_buf;
 
-#define AT_BUF_INIT {NULL, 0, 0}
+#define AT_BUF_INIT                                                            \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 void at_buf_grow(at_buf *b, size_t extra);
 void at_buf_add(at_buf *b, const void *p, size_t n);
 void at_buf_puts(at_buf *b, const char *s);
 void at_buf_putc(at_buf *b, char c);
 void at_buf_printf(at_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void at_buf_reset(at_buf *b);
 /* Free the storage (wiping it first when wipe != 0). */
 void at_buf_release(at_buf *b);

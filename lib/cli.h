@@ -11,7 +11,7 @@
 int at_cli_fail(const char *tool, const at_err *e);
 /* "tool: usage error: message; see --help" and returns EX_USAGE. */
 int at_cli_usage_error(const char *tool, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Print "tool (at) VERSION" on stdout; returns 0. */
 int at_cli_version(const char *tool);
 /* Ignore SIGPIPE so writes return EPIPE (handled as end of output). */

@@ -23,7 +23,7 @@
 
 struct at_db {
 	enum at_db_kind kind;
-	char *url;	/* redacted */
+	char *url; /* redacted */
 	sqlite3 *lite;
 	PGconn *pg;
 	int in_tx;
@@ -115,7 +115,8 @@ static int lite_open(at_db *db, const char *path, int create, at_err *e)
 	char *dir, *slash;
 
 	if (*path == '\0')
-		return at_err_set(e, EX_USAGE, "malformed ledger url: empty path");
+		return at_err_set(e, EX_USAGE,
+				  "malformed ledger url: empty path");
 	if (stat(path, &st) != 0) {
 		if (errno != ENOENT || !create)
 			return at_err_set(e, EX_NOINPUT,
@@ -140,8 +141,8 @@ static int lite_open(at_db *db, const char *path, int create, at_err *e)
 		if (fd >= 0)
 			close(fd);
 	} else if (!S_ISREG(st.st_mode)) {
-		return at_err_set(e, EX_DATAERR, "ledger %s: not a regular file",
-				  path);
+		return at_err_set(e, EX_DATAERR,
+				  "ledger %s: not a regular file", path);
 	}
 	rc = sqlite3_open_v2(path, &db->lite,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
@@ -160,11 +161,11 @@ static int lite_open(at_db *db, const char *path, int create, at_err *e)
 			 NULL, NULL, NULL) != SQLITE_OK) {
 		rc = sqlite3_errcode(db->lite);
 		return at_err_set(
-			e, rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT
-				   ? EX_DATAERR
-			   : rc == SQLITE_READONLY ? EX_CANTCREAT
-						   : EX_IOERR,
-			"ledger %s: %s", path, sqlite3_errmsg(db->lite));
+		    e,
+		    rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT ? EX_DATAERR
+		    : rc == SQLITE_READONLY			? EX_CANTCREAT
+								: EX_IOERR,
+		    "ledger %s: %s", path, sqlite3_errmsg(db->lite));
 	}
 	if (sqlite3_db_readonly(db->lite, "main") == 1 && create)
 		return at_err_set(e, EX_CANTCREAT, "ledger %s: read-only",
@@ -212,8 +213,8 @@ static int pg_open(at_db *db, const char *url, at_err *e)
 	if (PQstatus(db->pg) != CONNECTION_OK) {
 		const char *pm = PQerrorMessage(db->pg);
 		int code = strstr(pm, "invalid") || strstr(pm, "missing")
-				   ? EX_USAGE
-				   : EX_UNAVAILABLE;
+			       ? EX_USAGE
+			       : EX_UNAVAILABLE;
 		return at_err_set(e, code, "ledger %s: %s", db->url,
 				  pg_msg(pm, m, sizeof(m)));
 	}
@@ -254,8 +255,8 @@ at_db *at_db_open(const char *url, int create, at_err *e)
 			path = url + 9;
 		else if (strncmp(url, "sqlite:", 7) == 0)
 			path = url + 7;
-		else if (strstr(url, "://") != NULL || strchr(url, ':') ==
-								url) {
+		else if (strstr(url, "://") != NULL ||
+			 strchr(url, ':') == url) {
 			at_err_set(e, EX_USAGE,
 				   "malformed ledger url \"%s\": expected "
 				   "sqlite:PATH, PATH or postgres://",
@@ -405,8 +406,8 @@ static int pg_err(at_db *db, PGresult *r, at_err *e)
 			  pg_msg(pm, m, sizeof(m)));
 }
 
-int64_t at_db_exec(at_db *db, const char *sql, int n,
-		   const char *const *params, at_err *e)
+int64_t at_db_exec(at_db *db, const char *sql, int n, const char *const *params,
+		   at_err *e)
 {
 	if (db->kind == AT_DB_SQLITE) {
 		sqlite3_stmt *st = lite_prepare(db, sql, n, params, e);
@@ -424,8 +425,8 @@ int64_t at_db_exec(at_db *db, const char *sql, int n,
 		sqlite3_finalize(st);
 		return sqlite3_changes(db->lite);
 	} else {
-		PGresult *r = PQexecParams(db->pg, sql, n, NULL, params, NULL,
-					   NULL, 0);
+		PGresult *r =
+		    PQexecParams(db->pg, sql, n, NULL, params, NULL, NULL, 0);
 		ExecStatusType s = PQresultStatus(r);
 		int64_t rows = 0;
 
@@ -448,8 +449,8 @@ at_db_res *at_db_query(at_db *db, const char *sql, int n,
 
 	res->kind = db->kind;
 	if (db->kind == AT_DB_POSTGRES) {
-		PGresult *r = PQexecParams(db->pg, sql, n, NULL, params, NULL,
-					   NULL, 0);
+		PGresult *r =
+		    PQexecParams(db->pg, sql, n, NULL, params, NULL, NULL, 0);
 		ExecStatusType s = PQresultStatus(r);
 
 		if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
@@ -483,16 +484,15 @@ at_db_res *at_db_query(at_db *db, const char *sql, int n,
 			if (cap < need)
 				cap = need;
 			res->cells =
-				at_xrealloc(res->cells, cap * sizeof(char *));
+			    at_xrealloc(res->cells, cap * sizeof(char *));
 		}
 		for (int c = 0; c < res->cols; c++) {
 			const unsigned char *t = sqlite3_column_text(st, c);
 			res->cells[(size_t)res->rows * (size_t)res->cols +
 				   (size_t)c] =
-				t ? at_xstrndup((const char *)t,
-						(size_t)sqlite3_column_bytes(
-							st, c))
-				  : NULL;
+			    t ? at_xstrndup((const char *)t,
+					    (size_t)sqlite3_column_bytes(st, c))
+			      : NULL;
 		}
 		res->rows++;
 	}
@@ -569,8 +569,8 @@ const char *at_db_res_get(const at_db_res *r, int row, int col)
 		return NULL;
 	if (r->pg)
 		return PQgetisnull(r->pg, row, col)
-			       ? NULL
-			       : PQgetvalue(r->pg, row, col);
+			   ? NULL
+			   : PQgetvalue(r->pg, row, col);
 	return r->cells[(size_t)row * (size_t)r->cols + (size_t)col];
 }
 
@@ -594,16 +594,16 @@ void at_db_res_free(at_db_res *r)
 	free(r);
 }
 
-/* -- transactions ----------------------------------------------------------- */
+/* -- transactions -----------------------------------------------------------
+ */
 
 int at_db_begin(at_db *db, at_err *e)
 {
 	if (db->in_tx)
 		return at_err_set(e, EX_SOFTWARE, "ledger: nested transaction");
-	if (at_db_exec_script(db,
-			      db->kind == AT_DB_SQLITE ? "BEGIN IMMEDIATE"
-						       : "BEGIN",
-			      e) != 0)
+	if (at_db_exec_script(
+		db, db->kind == AT_DB_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN",
+		e) != 0)
 		return -1;
 	db->in_tx = 1;
 	return 0;
@@ -612,8 +612,9 @@ int at_db_begin(at_db *db, at_err *e)
 int at_db_commit(at_db *db, at_err *e)
 {
 	if (!db->in_tx)
-		return at_err_set(e, EX_SOFTWARE, "ledger: commit outside a "
-						  "transaction");
+		return at_err_set(e, EX_SOFTWARE,
+				  "ledger: commit outside a "
+				  "transaction");
 	if (at_db_exec_script(db, "COMMIT", e) != 0) {
 		at_db_rollback(db);
 		return -1;
@@ -648,7 +649,7 @@ int at_db_act_as_user(at_db *db, const char *user_id, at_err *e)
 	if (db->kind == AT_DB_POSTGRES) {
 		const char *p[1] = {user_id};
 		if (at_db_exec_script(db, "RESET ROLE; SET ROLE at_app", e) !=
-			    0 ||
+			0 ||
 		    at_db_exec(db, "SELECT set_config('at.user_id', $1, false)",
 			       1, p, e) < 0)
 			return at_err_prefix(e, "acting for user");
@@ -832,8 +833,7 @@ static void copy_i64(at_buf *o, int64_t v)
 	o->data[o->len] = '\0';
 }
 
-static int pg_insert_row(at_db_batch *b, const struct at_db_val *v,
-			 at_err *e)
+static int pg_insert_row(at_db_batch *b, const struct at_db_val *v, at_err *e)
 {
 	char num[64][32];
 	const char *p[64];
@@ -878,14 +878,14 @@ int at_db_batch_add(at_db_batch *b, const struct at_db_val *v, at_err *e)
 	if (b->stmt != NULL) {
 		int rc;
 		for (int i = 0; i < b->ncols; i++) {
-			if (v[i].is_null || (b->types[i] == AT_DB_TEXT &&
-					     v[i].s == NULL))
+			if (v[i].is_null ||
+			    (b->types[i] == AT_DB_TEXT && v[i].s == NULL))
 				rc = sqlite3_bind_null(b->stmt, i + 1);
 			else if (b->types[i] == AT_DB_INT)
 				rc = sqlite3_bind_int64(b->stmt, i + 1, v[i].i);
 			else if (b->types[i] == AT_DB_REAL)
-				rc = sqlite3_bind_double(b->stmt, i + 1,
-							 v[i].d);
+				rc =
+				    sqlite3_bind_double(b->stmt, i + 1, v[i].d);
 			else
 				rc = sqlite3_bind_text(b->stmt, i + 1, v[i].s,
 						       -1, SQLITE_STATIC);
@@ -911,8 +911,7 @@ int at_db_batch_add(at_db_batch *b, const struct at_db_val *v, at_err *e)
 		} else if (b->types[i] == AT_DB_REAL) {
 			at_buf_grow(&b->copy, 32);
 			b->copy.len += (size_t)snprintf(
-				b->copy.data + b->copy.len, 32, "%.17g",
-				v[i].d);
+			    b->copy.data + b->copy.len, 32, "%.17g", v[i].d);
 		} else {
 			copy_text(&b->copy, v[i].s);
 		}
@@ -1001,11 +1000,12 @@ int at_db_ticks_prepare(at_db *db, int64_t from_ms, int64_t to_ms, at_err *e)
 	snprintf(z, sizeof(z), "%lld", (long long)to_ms);
 	return at_db_exec(db, "SELECT at_ticks_prepare($1::bigint, $2::bigint)",
 			  2, p, e) < 0
-		       ? -1
-		       : 0;
+		   ? -1
+		   : 0;
 }
 
-/* -- schema ----------------------------------------------------------------- */
+/* -- schema -----------------------------------------------------------------
+ */
 
 static const struct at_schema_migration *migrations(const at_db *db)
 {
@@ -1028,10 +1028,10 @@ int at_db_schema_version(at_db *db, int *version, at_err *e)
 {
 	char *v;
 	const char *exists =
-		db->kind == AT_DB_POSTGRES
-			? "SELECT to_regclass('schema_migrations') IS NOT NULL"
-			: "SELECT count(*) FROM sqlite_master WHERE type = "
-			  "'table' AND name = 'schema_migrations'";
+	    db->kind == AT_DB_POSTGRES
+		? "SELECT to_regclass('schema_migrations') IS NOT NULL"
+		: "SELECT count(*) FROM sqlite_master WHERE type = "
+		  "'table' AND name = 'schema_migrations'";
 
 	*version = 0;
 	v = at_db_query_value(db, exists, 0, NULL, e);
@@ -1096,8 +1096,7 @@ int at_db_migrate(at_db *db, int *applied, at_err *e)
 			goto fail;
 		}
 		snprintf(ver, sizeof(ver), "%d", m->version);
-		snprintf(now, sizeof(now), "%lld",
-			 (long long)at_util_now_ms());
+		snprintf(now, sizeof(now), "%lld", (long long)at_util_now_ms());
 		if (at_db_exec(db,
 			       "INSERT INTO schema_migrations (version, name, "
 			       "applied_ms) VALUES ($1, $2, $3)",
@@ -1107,8 +1106,8 @@ int at_db_migrate(at_db *db, int *applied, at_err *e)
 			return -1;
 		cur = m->version;
 		(*applied)++;
-		at_log(AT_LOG_INFO, "migrated", "version", ver, "name",
-		       m->name, NULL);
+		at_log(AT_LOG_INFO, "migrated", "version", ver, "name", m->name,
+		       NULL);
 	}
 	return 0;
 fail:

@@ -36,7 +36,7 @@ char *at_db_resolve_url(const char *flag);
 
 /* Open a ledger.  Does not migrate.  create: create a missing SQLite file. */
 at_db *at_db_open(const char *url, int create, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 void at_db_close(at_db *db);
 
 enum at_db_kind at_db_kind(const at_db *db);
@@ -45,13 +45,12 @@ const char *at_db_kind_name(const at_db *db);
 const char *at_db_url(const at_db *db);
 
 /* Run a statement; returns rows affected (>= 0) or -1. */
-int64_t at_db_exec(at_db *db, const char *sql, int n,
-		   const char *const *params, at_err *e)
-	__attribute__((warn_unused_result));
+int64_t at_db_exec(at_db *db, const char *sql, int n, const char *const *params,
+		   at_err *e) __attribute__((warn_unused_result));
 /* Run a statement returning rows; NULL on error. */
 at_db_res *at_db_query(at_db *db, const char *sql, int n,
 		       const char *const *params, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /*
  * First column of the first row, malloc'd.  Returns NULL with e->code == 0
  * when there is no row or the value is NULL, NULL with e->code != 0 on error.
@@ -60,7 +59,7 @@ char *at_db_query_value(at_db *db, const char *sql, int n,
 			const char *const *params, at_err *e);
 /* Several statements, no parameters (migrations). */
 int at_db_exec_script(at_db *db, const char *sql, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 int at_db_res_rows(const at_db_res *r);
 int at_db_res_cols(const at_db_res *r);
@@ -78,9 +77,9 @@ int at_db_in_tx(const at_db *db);
 
 /* Scope (see above).  user_id must be a UUID. */
 int at_db_act_as_user(at_db *db, const char *user_id, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int at_db_act_as_platform(at_db *db, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* The tenant being acted for, or NULL for platform scope. */
 const char *at_db_acting_user(const at_db *db);
 
@@ -97,11 +96,11 @@ struct at_db_val {
 at_db_batch *at_db_batch_begin(at_db *db, const char *table, int ncols,
 			       const char *const *cols,
 			       const enum at_db_type *types, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int at_db_batch_add(at_db_batch *b, const struct at_db_val *vals, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int at_db_batch_end(at_db_batch *b, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 void at_db_batch_abort(at_db_batch *b);
 
 /* Make sure the daily partitions of ticks cover [from_ms, to_ms]
@@ -114,10 +113,10 @@ int at_db_ticks_prepare(at_db *db, int64_t from_ms, int64_t to_ms, at_err *e);
 int at_db_schema_version(at_db *db, int *version, at_err *e);
 int at_db_schema_latest(const at_db *db);
 int at_db_migrate(at_db *db, int *applied, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 /* Fail unless the ledger is at exactly the latest schema (EX_CONFIG with a
  * message telling to run `at-db migrate`, or that the binary is too old). */
 int at_db_require_schema(at_db *db, at_err *e)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

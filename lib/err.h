@@ -21,11 +21,11 @@ typedef struct at_err {
 
 /* Set code and message (printf-style).  Always returns -1. */
 int at_err_set(at_err *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefix the existing message with "fmt: ".  Returns -1. */
 int at_err_prefix(at_err *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 void at_err_clear(at_err *e);
 

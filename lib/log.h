@@ -31,7 +31,7 @@ const char *at_log_tool(void);
 
 /* at_log(AT_LOG_INFO, "msg", "key", "value", ..., NULL) */
 void at_log(enum at_log_level lvl, const char *msg, ...)
-	__attribute__((sentinel));
+    __attribute__((sentinel));
 
 /* Write the logfmt rendering of one value (quoted if needed) to f. */
 void at_log_value(FILE *f, const char *v);

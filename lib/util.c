@@ -55,8 +55,8 @@ void at_util_uuid4(char out[37])
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	at_util_hex(b, 16, h);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12,
-		 h + 16, h + 20);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16,
+		 h + 20);
 }
 
 int at_util_is_uuid(const char *s)
@@ -70,8 +70,7 @@ int at_util_is_uuid(const char *s)
 		if (shape[i] == '-') {
 			if (c != '-')
 				return 0;
-		} else if (!((c >= '0' && c <= '9') ||
-			     (c >= 'a' && c <= 'f') ||
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 			     (c >= 'A' && c <= 'F'))) {
 			return 0;
 		}
@@ -96,8 +95,8 @@ char *at_util_read_file(const char *path, size_t max, size_t *len, at_err *e)
 
 	fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		at_err_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR,
-			   "%s: %s", path, strerror(errno));
+		at_err_set(e, errno == ENOENT ? EX_NOINPUT : EX_IOERR, "%s: %s",
+			   path, strerror(errno));
 		return NULL;
 	}
 	for (;;) {
@@ -112,8 +111,8 @@ char *at_util_read_file(const char *path, size_t max, size_t *len, at_err *e)
 		if (r == 0)
 			break;
 		if (max && b.len + (size_t)r > max) {
-			at_err_set(e, EX_DATAERR,
-				   "%s: larger than %zu bytes", path, max);
+			at_err_set(e, EX_DATAERR, "%s: larger than %zu bytes",
+				   path, max);
 			goto fail;
 		}
 		at_buf_add(&b, chunk, (size_t)r);

@@ -41,31 +41,32 @@ t_ok(int cond, const char *fmt, ...)
 
 #define T_OK(cond, ...) t_ok((cond) != 0, __VA_ARGS__)
 
-#define T_EQ_STR(got, want, ...)                                             \
-	do {                                                                 \
-		const char *t_g_ = (got), *t_w_ = (want);                    \
-		int t_c_ = (t_g_ == NULL && t_w_ == NULL) ||                 \
-			   (t_g_ && t_w_ && strcmp(t_g_, t_w_) == 0);        \
-		if (!t_ok(t_c_, __VA_ARGS__))                                \
-			printf("#   got:  \"%s\"\n#   want: \"%s\"\n",       \
-			       t_g_ ? t_g_ : "(null)",                       \
-			       t_w_ ? t_w_ : "(null)");                      \
+#define T_EQ_STR(got, want, ...)                                               \
+	do {                                                                   \
+		const char *t_g_ = (got), *t_w_ = (want);                      \
+		int t_c_ = (t_g_ == NULL && t_w_ == NULL) ||                   \
+			   (t_g_ && t_w_ && strcmp(t_g_, t_w_) == 0);          \
+		if (!t_ok(t_c_, __VA_ARGS__))                                  \
+			printf("#   got:  \"%s\"\n#   want: \"%s\"\n",         \
+			       t_g_ ? t_g_ : "(null)",                         \
+			       t_w_ ? t_w_ : "(null)");                        \
 	} while (0)
 
-#define T_EQ_INT(got, want, ...)                                             \
-	do {                                                                 \
-		long long t_g_ = (long long)(got), t_w_ = (long long)(want); \
-		if (!t_ok(t_g_ == t_w_, __VA_ARGS__))                        \
-			printf("#   got:  %lld\n#   want: %lld\n", t_g_, t_w_);  \
+#define T_EQ_INT(got, want, ...)                                               \
+	do {                                                                   \
+		long long t_g_ = (long long)(got), t_w_ = (long long)(want);   \
+		if (!t_ok(t_g_ == t_w_, __VA_ARGS__))                          \
+			printf("#   got:  %lld\n#   want: %lld\n", t_g_,       \
+			       t_w_);                                          \
 	} while (0)
 
-#define T_NEAR(got, want, tol, ...)                                          \
-	do {                                                                 \
-		double t_g_ = (got), t_w_ = (want);                          \
-		double t_d_ = t_g_ > t_w_ ? t_g_ - t_w_ : t_w_ - t_g_;       \
-		if (!t_ok(t_d_ <= (tol), __VA_ARGS__))                       \
-			printf("#   got:  %.12g\n#   want: %.12g\n", t_g_,   \
-			       t_w_);                                        \
+#define T_NEAR(got, want, tol, ...)                                            \
+	do {                                                                   \
+		double t_g_ = (got), t_w_ = (want);                            \
+		double t_d_ = t_g_ > t_w_ ? t_g_ - t_w_ : t_w_ - t_g_;         \
+		if (!t_ok(t_d_ <= (tol), __VA_ARGS__))                         \
+			printf("#   got:  %.12g\n#   want: %.12g\n", t_g_,     \
+			       t_w_);                                          \
 	} while (0)
 
 __attribute__((unused)) static void t_diag(const char *s)

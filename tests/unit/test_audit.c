@@ -12,8 +12,7 @@ static void known_answers(void)
 	memset(zero, '0', 64);
 	zero[64] = '\0';
 	/* expected values computed independently with Python's hashlib */
-	at_audit_hash(zero, 1, 1764000000000, NULL, "at-db", "init", "{}",
-		      h1);
+	at_audit_hash(zero, 1, 1764000000000, NULL, "at-db", "init", "{}", h1);
 	T_EQ_STR(h1,
 		 "baa926633e529611ca79aa2c87f10fe832d945b1e564ff1aa4bffc45a0e"
 		 "5eed6",
@@ -27,8 +26,7 @@ static void known_answers(void)
 		 "hash of the second row chains the first");
 	at_audit_hash(zero, 1, 1764000000000, "", "at-db", "init", "{}", h2);
 	T_OK(strcmp(h1, h2) != 0, "an empty user_id hashes unlike NULL");
-	at_audit_hash(zero, 1, 1764000000000, NULL, "at-dbi", "nit", "{}",
-		      h2);
+	at_audit_hash(zero, 1, 1764000000000, NULL, "at-dbi", "nit", "{}", h2);
 	T_OK(strcmp(h1, h2) != 0, "field boundaries are part of the hash");
 }
 
@@ -82,13 +80,13 @@ static void on_ledger(const char *url)
 	T_EQ_INT(at_audit_verify(db, &rep, &e), 0, "chain verifies");
 	T_EQ_INT(rep.rows, 26, "every row was checked");
 
-	T_OK(at_db_exec(db, "UPDATE audit_log SET actor = 'x' WHERE seq = 3",
-			0, NULL, &e) < 0,
+	T_OK(at_db_exec(db, "UPDATE audit_log SET actor = 'x' WHERE seq = 3", 0,
+			NULL, &e) < 0,
 	     "update rejected by the trigger");
 	/* PostgreSQL refuses it twice over: no UPDATE privilege, then the
 	 * trigger */
 	T_OK(strstr(e.msg, "append-only") != NULL ||
-		     strstr(e.msg, "permission denied") != NULL,
+		 strstr(e.msg, "permission denied") != NULL,
 	     "message says why: %s", e.msg);
 	T_OK(at_db_exec(db, "DELETE FROM audit_log WHERE seq = 3", 0, NULL,
 			&e) < 0,
@@ -97,13 +95,13 @@ static void on_ledger(const char *url)
 	/* tamper behind the trigger's back */
 	if (at_db_kind(db) == AT_DB_POSTGRES) {
 		T_OK(at_db_exec_script(
-			     db,
-			     "RESET ROLE; ALTER TABLE audit_log DISABLE "
-			     "TRIGGER audit_log_no_update; UPDATE audit_log "
-			     "SET detail = '{\"i\":2}' WHERE seq = 7; ALTER "
-			     "TABLE audit_log ENABLE TRIGGER "
-			     "audit_log_no_update",
-			     &e) == 0,
+			 db,
+			 "RESET ROLE; ALTER TABLE audit_log DISABLE "
+			 "TRIGGER audit_log_no_update; UPDATE audit_log "
+			 "SET detail = '{\"i\":2}' WHERE seq = 7; ALTER "
+			 "TABLE audit_log ENABLE TRIGGER "
+			 "audit_log_no_update",
+			 &e) == 0,
 		     "tamper (%s)", e.msg);
 		T_OK(at_db_act_as_platform(db, &e) == 0, "platform scope");
 	} else {

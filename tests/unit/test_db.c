@@ -49,7 +49,7 @@ static void urls(void)
 	     "empty url is a usage error");
 	T_OK(at_db_open("postgresql://u:pw@127.0.0.1:1/x?connect_timeout=2", 0,
 			&e) == NULL &&
-		     e.code == EX_UNAVAILABLE,
+		 e.code == EX_UNAVAILABLE,
 	     "unreachable postgres is unavailable");
 	T_OK(strstr(e.msg, "pw@") == NULL && strstr(e.msg, "***") != NULL,
 	     "its password is redacted: %s", e.msg);
@@ -98,8 +98,7 @@ static void on_ledger(const char *url)
 	T_EQ_INT(applied, at_db_schema_latest(db), "%s: all applied", kind);
 	T_OK(at_db_migrate(db, &applied, &e) == 0 && applied == 0,
 	     "%s: migrate again applies nothing", kind);
-	T_OK(at_db_require_schema(db, &e) == 0, "%s: schema is current",
-	     kind);
+	T_OK(at_db_require_schema(db, &e) == 0, "%s: schema is current", kind);
 	T_OK(at_db_act_as_platform(db, &e) == 0, "%s: platform scope (%s)",
 	     kind, e.msg);
 
@@ -139,7 +138,7 @@ static void on_ledger(const char *url)
 				"INSERT INTO users (email, created_ms, "
 				"updated_ms) VALUES ($1, 0, 0)",
 				1, p, &e) < 0 &&
-			     e.code == EX_DATAERR,
+			 e.code == EX_DATAERR,
 		     "%s: unique violation is a data error: %s", kind, e.msg);
 		T_OK(at_db_exec(db, "SELEKT 1", 0, NULL, &e) < 0,
 		     "%s: syntax error reported", kind);
@@ -183,10 +182,10 @@ static void on_ledger(const char *url)
 		T_OK(b != NULL, "%s: batch begin (%s)", kind, e.msg);
 		for (int i = 0; b && i < 10000 && ok; i++) {
 			struct at_db_val v[4] = {
-				{0, 256265, 0, NULL},
-				{0, t0 + i * 10, 0, NULL},
-				{0, 0, 22450.05 + i * 0.05, NULL},
-				{i % 7 == 0, i, 0, NULL},
+			    {0, 256265, 0, NULL},
+			    {0, t0 + i * 10, 0, NULL},
+			    {0, 0, 22450.05 + i * 0.05, NULL},
+			    {i % 7 == 0, i, 0, NULL},
 			};
 			ok = at_db_batch_add(b, v, &e) == 0;
 		}
@@ -226,13 +225,13 @@ static void on_ledger(const char *url)
 					  {0, 5, 0, NULL},
 					  {0, 5, 0, NULL}};
 		T_OK(b && at_db_batch_add(b, uv, &e) == 0 &&
-			     at_db_batch_end(b, &e) == 0,
+			 at_db_batch_end(b, &e) == 0,
 		     "%s: text batch (%s)", kind, e.msg);
-		char *name = at_db_query_value(
-			db,
-			"SELECT name FROM users WHERE email = "
-			"'tab	here@x.test'",
-			0, NULL, &e);
+		char *name =
+		    at_db_query_value(db,
+				      "SELECT name FROM users WHERE email = "
+				      "'tab	here@x.test'",
+				      0, NULL, &e);
 		T_EQ_STR(name, "back\\slash\nnewline",
 			 "%s: escapes survive the batch", kind);
 		free(name);
@@ -279,16 +278,16 @@ static void on_ledger(const char *url)
 		if (at_db_kind(db) == AT_DB_POSTGRES) {
 			T_EQ_INT(count(db, "SELECT count(*) FROM users"), 1,
 				 "postgres: RLS shows A only its own row");
-			T_EQ_INT(at_db_exec(db, "DELETE FROM users", 0, NULL,
-					    &e),
-				 1, "postgres: A can delete only itself");
+			T_EQ_INT(
+			    at_db_exec(db, "DELETE FROM users", 0, NULL, &e), 1,
+			    "postgres: A can delete only itself");
 			T_OK(at_db_exec(db,
 					"INSERT INTO login_jobs (user_id, "
 					"run_date, created_ms) VALUES ($1, "
 					"'2026-11-25', 0)",
 					1, (const char *const *)&pb[0],
 					&e) < 0 &&
-				     e.code == EX_NOPERM,
+				 e.code == EX_NOPERM,
 			     "postgres: A cannot write B's rows: %s", e.msg);
 			T_OK(at_db_act_as_platform(db, &e) == 0,
 			     "back to platform scope");
@@ -302,14 +301,14 @@ static void on_ledger(const char *url)
 	T_OK(at_db_exec(db,
 			"INSERT INTO schema_migrations VALUES (9999, 'x', 0)",
 			0, NULL, &e) == 1 ||
-		     at_db_exec_script(db,
-				       "RESET ROLE; INSERT INTO "
-				       "schema_migrations VALUES (9999, 'x', "
-				       "0)",
-				       &e) == 0,
+		 at_db_exec_script(db,
+				   "RESET ROLE; INSERT INTO "
+				   "schema_migrations VALUES (9999, 'x', "
+				   "0)",
+				   &e) == 0,
 	     "%s: pretend a newer build migrated (%s)", kind, e.msg);
 	T_OK(at_db_require_schema(db, &e) != 0 && e.code == EX_CONFIG &&
-		     strstr(e.msg, "newer") != NULL,
+		 strstr(e.msg, "newer") != NULL,
 	     "%s: newer schema refused: %s", kind, e.msg);
 	T_OK(at_db_migrate(db, &applied, &e) != 0 && e.code == EX_CONFIG,
 	     "%s: and not migrated", kind);

@@ -384,7 +384,8 @@ static void test_oathtool(void)
 
 	if (run(probe, "", &out) != 0) {
 		const char *ci = getenv("CI");
-		/* under CI every dependency is installed: missing is a failure */
+		/* under CI every dependency is installed: missing is a failure
+		 */
 		if (ci != NULL && strcmp(ci, "true") == 0)
 			T_OK(0, "oathtool missing (required under CI)");
 		else
