@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -51,4 +53,20 @@ at_db *at_cli_open_ledger(const char *flag, at_err *e)
 		return NULL;
 	}
 	return db;
+}
+
+const char *at_cli_actor(void)
+{
+	static char actor[128];
+	const char *env = getenv("AT_ACTOR");
+	struct passwd *pw;
+
+	if (env != NULL && *env != '\0') {
+		snprintf(actor, sizeof(actor), "%s", env);
+		return actor;
+	}
+	pw = getpwuid(geteuid());
+	snprintf(actor, sizeof(actor), "os:%s",
+		 pw && pw->pw_name ? pw->pw_name : "unknown");
+	return actor;
 }

@@ -20,4 +20,10 @@ void at_cli_init(const char *tool);
  * latest schema. */
 at_db *at_cli_open_ledger(const char *flag, at_err *e);
 
+/*
+ * Who is acting, for the audit log: $AT_ACTOR when set (e.g. a web front
+ * end naming its signed-in user), else "os:<login name>".
+ */
+const char *at_cli_actor(void);
+
 #endif
