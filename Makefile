@@ -130,8 +130,8 @@ install: all
 	for m in $(MAN); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 	install -m 644 sql/sqlite/*.sql $(DESTDIR)$(DATADIR)/sql/sqlite
 	install -m 644 sql/postgres/*.sql $(DESTDIR)$(DATADIR)/sql/postgres
-	install -m 644 crontab/*.cron $(DESTDIR)$(DATADIR)/crontab
-	-install -m 644 crontab/*.service crontab/*.timer $(DESTDIR)$(SYSTEMDDIR) 2>/dev/null
+	for f in $(wildcard crontab/*.cron); do install -m 644 $$f $(DESTDIR)$(DATADIR)/crontab; done
+	for f in $(wildcard crontab/*.service crontab/*.timer); do install -m 644 $$f $(DESTDIR)$(SYSTEMDDIR); done
 	for t in $(notdir $(TOOLS)); do \
 		[ -f completions/$$t.bash ] && install -m 644 completions/$$t.bash $(DESTDIR)$(BASHCOMPDIR)/$$t; \
 		[ -f completions/_$$t ] && install -m 644 completions/_$$t $(DESTDIR)$(ZSHCOMPDIR)/_$$t; \
