@@ -286,10 +286,11 @@ CREATE TABLE platform_state (
 );
 INSERT INTO platform_state VALUES ('kill_switch', 'off', 0, 'at-db');
 
--- Token buckets shared by every worker and host (login rate, order rates).
+-- Rate limits shared by every worker and host (login rate, order rates):
+-- next_ms is the earliest wall-clock time of the next slot (lib/ratelimit).
 CREATE TABLE rate_buckets (
 	name text PRIMARY KEY,
-	tokens double precision NOT NULL,
+	next_ms bigint NOT NULL DEFAULT 0,
 	updated_ms bigint NOT NULL
 );
 

@@ -215,7 +215,7 @@ INSERT INTO platform_state VALUES ('kill_switch', 'off', 0, 'at-db');
 
 CREATE TABLE rate_buckets (
 	name text PRIMARY KEY,
-	tokens real NOT NULL,
+	next_ms integer NOT NULL DEFAULT 0,
 	updated_ms integer NOT NULL
 );
 
