@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -165,4 +166,42 @@ int at_util_parse_i64(const char *s, int64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+#define IST_OFFSET_MS (5LL * 3600000 + 30LL * 60000)
+
+void at_util_ist_date(int64_t ms, char out[11])
+{
+	time_t t = (time_t)((ms + IST_OFFSET_MS) / 1000);
+	struct tm tm;
+	char tmp[64];
+
+	gmtime_r(&t, &tm);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday);
+	memcpy(out, tmp, 10);
+	out[10] = '\0';
+}
+
+int64_t at_util_ist_time_ms(int64_t ms, int minutes_after_midnight)
+{
+	int64_t local = ms + IST_OFFSET_MS;
+	int64_t day = local - (((local % 86400000) + 86400000) % 86400000);
+
+	return day - IST_OFFSET_MS + (int64_t)minutes_after_midnight * 60000;
+}
+
+int at_util_parse_hhmm(const char *s)
+{
+	int h, m;
+
+	if (s == NULL || strlen(s) != 5 || s[2] != ':' ||
+	    !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+	    !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
+		return -1;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h > 23 || m > 59)
+		return -1;
+	return h * 60 + m;
 }

@@ -36,4 +36,14 @@ int at_util_mkdirs(const char *path, unsigned mode, at_err *e);
 /* Parse a decimal int64 in full; 0 ok, -1 on junk or overflow. */
 int at_util_parse_i64(const char *s, int64_t *out);
 
+/*
+ * India Standard Time (UTC+05:30, no daylight saving): the trading day's
+ * calendar.  The date of epoch ms as "YYYY-MM-DD" (out, 11 bytes); the epoch
+ * ms of HH:MM IST on that day.
+ */
+void at_util_ist_date(int64_t ms, char out[11]);
+int64_t at_util_ist_time_ms(int64_t ms, int minutes_after_midnight);
+/* "HH:MM" (00:00-23:59) to minutes after midnight; -1 when malformed. */
+int at_util_parse_hhmm(const char *s);
+
 #endif

@@ -91,6 +91,26 @@ static void util(void)
 	T_OK(d == NULL && e.code == EX_NOINPUT, "missing file: %s", e.msg);
 }
 
+static void ist(void)
+{
+	char d[11];
+
+	/* 2025-11-25 03:24:00 UTC = 08:54 IST */
+	at_util_ist_date(1764041040000LL, d);
+	T_EQ_STR(d, "2025-11-25", "IST date in the morning");
+	/* 2025-11-25 19:00 UTC = 2025-11-26 00:30 IST */
+	at_util_ist_date(1764097200000LL, d);
+	T_EQ_STR(d, "2025-11-26", "IST date rolls over at 18:30 UTC");
+	T_EQ_INT(at_util_ist_time_ms(1764041040000LL, 9 * 60 + 10),
+		 1764042000000LL, "09:10 IST that day");
+	T_EQ_INT(at_util_ist_time_ms(1764097200000LL, 7 * 60 + 30),
+		 1764122400000LL, "07:30 IST of the IST day after 18:30 UTC");
+	T_EQ_INT(at_util_parse_hhmm("08:55"), 535, "parse 08:55");
+	T_EQ_INT(at_util_parse_hhmm("24:00"), -1, "24:00 rejected");
+	T_EQ_INT(at_util_parse_hhmm("9:10"), -1, "9:10 rejected");
+	T_EQ_INT(at_util_parse_hhmm("09:60"), -1, "09:60 rejected");
+}
+
 static void err(void)
 {
 	at_err e = {0, ""};
@@ -148,6 +168,7 @@ int main(void)
 {
 	buf();
 	util();
+	ist();
 	err();
 	logfmt();
 	return t_done();
