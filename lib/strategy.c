@@ -285,7 +285,9 @@ static int get_int(const struct ctx *c, jv obj, const char *key, int lo, int hi,
 	}
 	d = jv_number_value(v);
 	jv_free(v);
-	if (!isfinite(d) || d != floor(d))
+	if (!isfinite(d))
+		return ferr(c, key, "number is not finite");
+	if (d != floor(d))
 		return ferr(c, key, "expected integer, got %s", num_text(d, t));
 	if (d < lo || d > hi)
 		return ferr(c, key, "%s is out of range [%d, %d]",
