@@ -347,6 +347,9 @@ static int cmd_signin(at_db *db, const struct opts *o, const char *want,
 		goto out;
 	at_json_enc_begin(&b);
 	at_json_enc_key_str(&b, "id", id);
+	for (char *p = cl.email; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
 	at_json_enc_key_str(&b, "email", cl.email);
 	at_json_enc_key_str(&b, "google_sub", cl.sub);
 	at_json_enc_key_str(&b, "action", at_users_signin_action_name(act));
@@ -390,6 +393,48 @@ static const struct {
     {"genkey", 0, 0, "", 1},
 };
 
+/*
+ * getopt_long accepts abbreviations ("--client-secret" for
+ * "--client-secret-file") and echoes unknown options with their values;
+ * both could turn a mistyped secret into a file name in a message.  Only
+ * exact option names pass, and only the name is ever printed.
+ */
+static int exact_options(int argc, char **argv, const struct option *lo)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct option *p;
+		size_t n;
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (a[0] != '-' || a[1] == '\0')
+			continue;
+		if (a[1] != '-')
+			n = 0;
+		else
+			n = strcspn(a + 2, "=");
+		for (p = lo; n && p->name; p++)
+			if (strlen(p->name) == n && !strncmp(p->name, a + 2, n))
+				break;
+		if (a[1] == '-' && n && p->name != NULL) {
+			if (p->has_arg == required_argument && a[2 + n] == '\0')
+				i++; /* its value */
+			continue;
+		}
+		if (a[1] != '-' && (a[1] == 'h' || a[1] == 'V') && !a[2])
+			continue;
+		fprintf(stderr,
+			"%s: usage error: unknown option \"%.*s\"; "
+			"see %s --help\n",
+			tool, (int)(a[1] == '-' ? 2 + n : 2), a, tool);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -420,6 +465,9 @@ int main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	at_cli_init(tool);
+	if ((rc = exact_options(argc, argv, lo)) != 0)
+		return rc;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -467,8 +515,9 @@ int main(int argc, char **argv)
 		case 'V':
 			return at_cli_version(tool);
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			return at_cli_usage_error(tool,
+						  "option \"%s\" needs a value",
+						  argv[optind - 1]);
 		}
 		if (c != 'd' && c != 'u' && ng + 1 < sizeof(given) &&
 		    strchr(given, c) == NULL)
