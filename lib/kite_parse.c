@@ -353,17 +353,22 @@ void at_kite_redact(const char *s, size_t len, at_buf *out)
 
 	at_buf_grow(out, len + 1);
 	while (i < len) {
-		size_t eol = i, hl;
+		size_t eol = i, hl, sk;
 
 		while (eol < len && s[eol] != '\n')
 			eol++;
-		hl = header_at(s + i, eol - i);
+		/* trace prefixes ("> ", "< ") may precede a header name */
+		sk = 0;
+		while (i + sk < eol && sk < 4 && s[i + sk] != '\0' &&
+		       strchr("<>* ", s[i + sk]))
+			sk++;
+		hl = header_at(s + i + sk, eol - i - sk);
 		if (hl > 0) {
 			size_t k = eol;
 
 			if (k > i && s[k - 1] == '\r')
 				k--;
-			at_buf_add(out, s + i, hl + 1);
+			at_buf_add(out, s + i, sk + hl + 1);
 			at_buf_putc(out, ' ');
 			at_buf_puts(out, REDACTED);
 			i = k;
