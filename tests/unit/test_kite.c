@@ -1296,8 +1296,10 @@ static int log_has_secret(const char *log)
 
 static void test_login(void)
 {
-	struct at_kite_login l = {"AB1234", S_PASSWORD, S_TOTP, S_API_SECRET,
-				  0};
+	struct at_kite_login l = {.user_id = "AB1234",
+				  .password = S_PASSWORD,
+				  .totp_secret = S_TOTP,
+				  .api_secret = S_API_SECRET};
 	struct at_kite_session s;
 	struct at_kite_profile pr;
 	at_kite *c;
