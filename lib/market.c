@@ -69,7 +69,7 @@ struct bar {
 struct order {
 	char order_id[24], exchange_order_id[24], parent_order_id[24];
 	char guid[24];
-	char variety[8], tx[5], order_type[6], product[5], validity[4];
+	char variety[12], tx[8], order_type[8], product[8], validity[8];
 	const char *status;
 	char *status_message, *status_message_raw;
 	char tag[24];
@@ -98,7 +98,7 @@ struct trade {
 
 struct pos {
 	size_t ins;
-	char product[5];
+	char product[8];
 	int buy_q, sell_q;
 	double buy_v, sell_v;
 };
@@ -1656,20 +1656,29 @@ static void pos_pnl(const at_market *m, const struct pos *p, struct pnl *r)
 	r->unrealised = round2(r->pnl - r->realised);
 }
 
+/*
+ * Realised and unrealised P&L, and the loss that counts against margin:
+ * the unrealised loss of a long option is not counted again, its premium
+ * is already blocked in full.
+ */
 static void m2m(const at_market *m, const struct acct *a, double *real,
-		double *unreal)
+		double *unreal, double *loss)
 {
+	double l = 0;
 	size_t i;
 
 	*real = *unreal = 0;
-	if (!a)
-		return;
-	for (i = 0; i < a->n_pos; i++) {
+	for (i = 0; a && i < a->n_pos; i++) {
 		struct pnl r;
+		int k = m->x[a->pos[i].ins].kind;
 		pos_pnl(m, &a->pos[i], &r);
 		*real += r.realised;
 		*unreal += r.unrealised;
+		l += r.realised;
+		if (!(r.q > 0 && (k == K_CE || k == K_PE)))
+			l += r.unrealised;
 	}
+	*loss = l < 0 ? -l : 0;
 }
 
 static double available(const at_market *m, const struct acct *a, struct req *r)
@@ -1677,8 +1686,7 @@ static double available(const at_market *m, const struct acct *a, struct req *r)
 	double real, unreal, loss;
 
 	requirement(m, a, NULL, r);
-	m2m(m, a, &real, &unreal);
-	loss = real + unreal < 0 ? -(real + unreal) : 0;
+	m2m(m, a, &real, &unreal, &loss);
 	return (a ? a->cash : 1e7) - r->span - r->exposure - r->premium - loss;
 }
 
@@ -2289,9 +2297,9 @@ void at_market_holdings_json(const at_market *m, const char *account,
 }
 
 static void segment_json(at_buf *b, const char *key, double cash,
-			 const struct req *r, double real, double unreal)
+			 const struct req *r, double real, double unreal,
+			 double loss)
 {
-	double loss = real + unreal < 0 ? -(real + unreal) : 0;
 	double debits = round2(r->span + r->exposure + r->premium + loss);
 	double net = round2(cash - debits);
 
@@ -2331,18 +2339,18 @@ void at_market_margins_json(const at_market *m, const char *account,
 {
 	const struct acct *a = acct_find(m, account);
 	struct req r, zero = {0, 0, 0};
-	double real, unreal, cash = a ? a->cash : 1e7;
+	double real, unreal, loss, cash = a ? a->cash : 1e7;
 
 	requirement(m, a, NULL, &r);
-	m2m(m, a, &real, &unreal);
+	m2m(m, a, &real, &unreal, &loss);
 	if (segment && !strcmp(segment, "equity")) {
-		segment_json(out, NULL, cash, &r, real, unreal);
+		segment_json(out, NULL, cash, &r, real, unreal, loss);
 	} else if (segment && !strcmp(segment, "commodity")) {
-		segment_json(out, NULL, 0, &zero, 0, 0);
+		segment_json(out, NULL, 0, &zero, 0, 0, 0);
 	} else {
 		at_json_enc_begin(out);
-		segment_json(out, "equity", cash, &r, real, unreal);
-		segment_json(out, "commodity", 0, &zero, 0, 0);
+		segment_json(out, "equity", cash, &r, real, unreal, loss);
+		segment_json(out, "commodity", 0, &zero, 0, 0, 0);
 		at_json_enc_end(out);
 	}
 }
