@@ -186,7 +186,8 @@ first_option() {
 	assert_output --partial 'Invalid variety.'
 	# above the freeze quantity: refused at placement
 	run curl -s -w ' %{http_code}' -H "$H" -X POST -d "tradingsymbol=$sym&exchange=NFO&transaction_type=BUY&order_type=MARKET&quantity=$((lot * 10000))&product=NRML" "$B/orders/regular"
-	assert_output --partial 'Quantity exceeds the freeze limit'
+	assert_output --partial 'exceeds the freeze'
+	assert_output --partial '"error_type":"InputException"'
 	assert_output --partial ' 400'
 	# another account sees none of these
 	tok2=$(login key2 AB0002 pw2 $S2 sec2)
