@@ -42,7 +42,8 @@ static void usage(FILE *f)
 		"  --rate R           global logins per second, shared by "
 		"every host (default 5)\n"
 		"  --deadline HH:MM   stop retrying at this IST time (default "
-		"09:10)\n"
+		"09:10),\n"
+		"  --deadline +S      or S seconds from now\n"
 		"  --flush HH:MM      tokens issued after this IST time today "
 		"are fresh (default 07:30)\n"
 		"  --force            log in even tenants holding a fresh "
@@ -396,17 +397,17 @@ static int report_existing(at_db *db, const char *const *users, size_t n,
 	at_db_res *r;
 	int pending = 0;
 	const char *sql =
-		at_db_kind(db) == AT_DB_POSTGRES
-			? "SELECT user_id, status, attempts, error_type, "
-			  "message FROM login_jobs WHERE run_date = CAST($1 AS "
-			  "date) AND (status IN ('queued', 'running') OR "
-			  "status = 'skipped' OR (status IN ('ok', 'failed') "
-			  "AND finished_ms < CAST($2 AS bigint)))"
-			: "SELECT user_id, status, attempts, error_type, "
-			  "message FROM login_jobs WHERE run_date = $1 AND "
-			  "(status IN ('queued', 'running') OR status = "
-			  "'skipped' OR (status IN ('ok', 'failed') AND "
-			  "finished_ms < $2))";
+	    at_db_kind(db) == AT_DB_POSTGRES
+		? "SELECT user_id, status, attempts, error_type, "
+		  "message FROM login_jobs WHERE run_date = CAST($1 AS "
+		  "date) AND (status IN ('queued', 'running') OR "
+		  "status = 'skipped' OR (status IN ('ok', 'failed') "
+		  "AND finished_ms < CAST($2 AS bigint)))"
+		: "SELECT user_id, status, attempts, error_type, "
+		  "message FROM login_jobs WHERE run_date = $1 AND "
+		  "(status IN ('queued', 'running') OR status = "
+		  "'skipped' OR (status IN ('ok', 'failed') AND "
+		  "finished_ms < $2))";
 
 	snprintf(ts, sizeof(ts), "%" PRId64, t0);
 	r = at_db_query(db, sql, 2, p, e);
@@ -424,8 +425,7 @@ static int report_existing(at_db *db, const char *const *users, size_t n,
 		if (strcmp(s, "queued") == 0 || strcmp(s, "running") == 0) {
 			pending++;
 		} else if (strcmp(s, "failed") == 0) {
-			result_line(u, "failed",
-				    atoi(at_db_res_get(r, i, 2)),
+			result_line(u, "failed", atoi(at_db_res_get(r, i, 2)),
 				    at_db_res_get(r, i, 3),
 				    at_db_res_get(r, i, 4), 0, 0);
 			st.failed++;
@@ -441,9 +441,20 @@ static int report_existing(at_db *db, const char *const *users, size_t n,
 	return pending;
 }
 
+/* "HH:MM" IST today, or "+N" seconds from now */
 static int parse_time_today(const char *s, int64_t *out)
 {
-	int m = at_util_parse_hhmm(s);
+	int m;
+
+	if (s[0] == '+') {
+		char *end;
+		long v = strtol(s + 1, &end, 10);
+		if (end == s + 1 || *end || v < 0 || v > 86400)
+			return -1;
+		*out = at_util_now_ms() + v * 1000;
+		return 0;
+	}
+	m = at_util_parse_hhmm(s);
 
 	if (m < 0)
 		return -1;
@@ -534,9 +545,13 @@ int main(int argc, char **argv)
 					  all ? "--all and USER are exclusive"
 					      : "name a USER or use --all");
 	if (parse_time_today(deadline, &cfg.deadline_ms) != 0)
-		return at_cli_usage_error(tool, "--deadline must be HH:MM");
-	if (parse_time_today(flush, &cfg.flush_ms) != 0)
+		return at_cli_usage_error(
+		    tool, "--deadline must be HH:MM or +SECONDS");
+	if (flush[0] == '+' || parse_time_today(flush, &cfg.flush_ms) != 0)
 		return at_cli_usage_error(tool, "--flush must be HH:MM");
+	/* before today's flush the last one was yesterday's */
+	if (cfg.flush_ms > t0)
+		cfg.flush_ms -= 86400000;
 	/* a run started after the default deadline (a manual retry at
 	 * noon) gets a quarter of an hour */
 	if (!deadline_given && cfg.deadline_ms < t0 + 60000)
