@@ -25,6 +25,11 @@
 #define RATE 0.065 /* risk-free rate for futures and options */
 #define MAX_FINE_STEPS (3 * 86400LL)
 #define NO_DAY INT64_MIN
+#define FREEZE_HELP_URL                                                        \
+	"https://support.zerodha.com/category/trading-and-markets/"            \
+	"margin-leverage-and-product-and-order-types/articles/"                \
+	"what-does-the-error-rms-rule-check-freeze-quantity-for-fo-"           \
+	"including-square-off-order-mean"
 
 enum { U_NIFTY, U_BANK, U_FIN, U_VIX, NU };
 enum { K_INDEX, K_FUT, K_CE, K_PE };
@@ -33,14 +38,56 @@ static const struct {
 	const char *symbol, *name;
 	uint32_t token;
 	double step;
-	int lot, freeze;
+	int freeze;
 	double beta; /* volatility relative to NIFTY */
 	double def_spot;
 } UND[NU] = {
-    {"NIFTY 50", "NIFTY", 256265, 50, 75, 1800, 1.0, 22500},
-    {"NIFTY BANK", "BANKNIFTY", 260105, 100, 35, 900, 1.2, 48500},
-    {"NIFTY FIN SERVICE", "FINNIFTY", 257801, 50, 65, 1800, 1.05, 23500},
-    {"INDIA VIX", "INDIA VIX", 264969, 0, 0, 0, 0, 14.5},
+    {"NIFTY 50", "NIFTY", 256265, 50, 1800, 1.0, 22500},
+    {"NIFTY BANK", "BANKNIFTY", 260105, 100, 900, 1.2, 48500},
+    {"NIFTY FIN SERVICE", "FINNIFTY", 257801, 50, 1800, 1.05, 23500},
+    {"INDIA VIX", "INDIA VIX", 264969, 0, 0, 0, 14.5},
+};
+
+/*
+ * NSE's market lots of index derivatives by contract.  A revision never
+ * changes a weekly or monthly contract already listed: it applies from a
+ * first weekly expiry and a first monthly series, which NSE's circulars
+ * name (quarterly and half-yearly contracts, which the market does not
+ * list, are switched on a given day instead).  A contract takes the lot of
+ * the last row of its underlying whose first weekly expiry (weekly
+ * contracts) or first monthly series (monthly contracts and futures) is
+ * not after its own; contracts older than a row's first take the row
+ * before, and the first row covers every earlier date.  Sources: NSE
+ * circulars as reported in the press and by brokers:
+ *   2024-04-26 (NSE circular of 2024-04-02): NIFTY 50->25 from the weekly
+ *     of 2024-05-02 and the May 2024 series; FINNIFTY 40->25 from the
+ *     weekly of 2024-08-06 and the July 2024 series; BANKNIFTY 15 kept.
+ *   2024-11-20 (circular of 2024-10-18, SEBI's Rs 15 lakh minimum):
+ *     NIFTY 25->75, BANKNIFTY 15->30, FINNIFTY 25->65 for contracts
+ *     listed from 2024-11-20; existing ones kept their lots to expiry:
+ *     NIFTY weeklies from 2025-01-02 and the February 2025 series (the
+ *     January 2025 series stayed at 25), FINNIFTY from the February 2025
+ *     series, BANKNIFTY from the January 2025 series (BANKNIFTY's first
+ *     monthly at 30 is the least certain date here).
+ *   2025-04-25 (circular of 2025-03-28): BANKNIFTY 30->35 from the July
+ *     2025 series; NIFTY 75 and FINNIFTY 65 kept.
+ *   2025-10-28 (circular FAOP70616): NIFTY 75->65, BANKNIFTY 35->30,
+ *     FINNIFTY 65->60 for every weekly and monthly contract expiring
+ *     after 2025-12-30 (first weekly 2026-01-06, January 2026 series).
+ * lib/strategy.c's instrument table holds the current row of each.
+ */
+static const struct {
+	int u;
+	int lot;
+	int wy, wm, wd; /* first weekly expiry with this lot */
+	int my, mm;	/* first monthly series with this lot */
+} LOTS[] = {
+    {U_NIFTY, 50, 0, 1, 1, 0, 1},	  {U_NIFTY, 25, 2024, 4, 26, 2024, 5},
+    {U_NIFTY, 75, 2024, 12, 27, 2025, 2}, {U_NIFTY, 65, 2026, 1, 1, 2026, 1},
+    {U_BANK, 15, 0, 1, 1, 0, 1},	  {U_BANK, 30, 2024, 11, 20, 2025, 1},
+    {U_BANK, 35, 2025, 4, 25, 2025, 7},	  {U_BANK, 30, 2026, 1, 1, 2026, 1},
+    {U_FIN, 40, 0, 1, 1, 0, 1},		  {U_FIN, 25, 2024, 7, 31, 2024, 7},
+    {U_FIN, 65, 2024, 11, 20, 2025, 2},	  {U_FIN, 60, 2026, 1, 1, 2026, 1},
 };
 
 struct ins_x {
@@ -297,6 +344,24 @@ static int is_monthly(int64_t d)
 
 	civil(d, &y, &mo, &dd);
 	return monthly_expiry(y, mo) == d;
+}
+
+/* The market lot of u's contract expiring on day d (see LOTS). */
+static int lot_size(int u, int64_t d, int weekly)
+{
+	int y, mo, dd, lot = 0;
+
+	civil(d, &y, &mo, &dd);
+	for (size_t i = 0; i < sizeof(LOTS) / sizeof(LOTS[0]); i++) {
+		if (LOTS[i].u != u)
+			continue;
+		if (lot == 0 ||
+		    (weekly ? d >= days_from_civil(LOTS[i].wy, LOTS[i].wm,
+						   LOTS[i].wd)
+			    : y * 12 + mo >= LOTS[i].my * 12 + LOTS[i].mm))
+			lot = LOTS[i].lot;
+	}
+	return lot;
 }
 
 /* ---- hash tables ------------------------------------------------------ */
@@ -886,7 +951,7 @@ static void add_derivative(at_market *m, int u, int kind, int64_t d, int weekly,
 	set_expiry(m, i, d);
 	in->strike = strike;
 	in->tick_size = 0.05;
-	in->lot_size = UND[u].lot;
+	in->lot_size = lot_size(u, d, weekly);
 	in->freeze_qty = UND[u].freeze;
 	in->underlying_token = UND[u].token;
 	m->x[i].kind = kind;
@@ -1748,12 +1813,16 @@ static enum at_market_err check_order(const at_market *m, const struct order *o,
 				"Quantity should be a multiple of lot size "
 				"(%d).",
 				in->lot_size);
+	/* Kite's words (kite.trade forum, 2023), markdown link included */
 	if (qty > in->freeze_qty)
-		return fail_msg(AT_MARKET_INPUT, msg, msglen,
-				"Quantity %d exceeds the freeze quantity of "
-				"%d. Place an iceberg order or split the "
-				"order.",
-				qty, in->freeze_qty);
+		return fail_msg(
+		    AT_MARKET_INPUT, msg, msglen,
+		    "The order quantity %d (%d lots) is higher than the "
+		    "maximum quantity of %d (%d lots) allowed by the "
+		    "exchanges. Please reduce the order quantity or use "
+		    "iceberg orders. [Read more.](" FREEZE_HELP_URL ")",
+		    qty, qty / in->lot_size, in->freeze_qty,
+		    in->freeze_qty / in->lot_size);
 	if (o->disclosed < 0 || o->disclosed > o->quantity)
 		return fail_msg(AT_MARKET_INPUT, msg, msglen,
 				"Invalid `disclosed_quantity`.");

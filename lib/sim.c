@@ -1698,7 +1698,7 @@ static void h_place(at_sim *s, struct acct *ac, struct req *r,
 		    const char *variety)
 {
 	struct at_market_order_req o = {0};
-	char id[24] = {0}, msg[256] = {0};
+	char id[24] = {0}, msg[512] = {0};
 
 	o.variety = variety;
 	if (!(o.tradingsymbol = need(r, "tradingsymbol")) ||
@@ -1753,7 +1753,7 @@ static void h_modify(at_sim *s, struct acct *ac, struct req *r,
 		     const char *variety, const char *id)
 {
 	struct at_market_order_req o = {0};
-	char msg[256] = {0};
+	char msg[512] = {0};
 
 	o.variety = variety;
 	if (field_enum(r, "order_type", otypes, 0, &o.order_type) < 0 ||
@@ -1774,7 +1774,7 @@ static void h_modify(at_sim *s, struct acct *ac, struct req *r,
 
 static void h_cancel(at_sim *s, struct acct *ac, struct req *r, const char *id)
 {
-	char msg[256] = {0};
+	char msg[512] = {0};
 	enum at_market_err k =
 	    at_market_cancel(s->mkt, ac->a->user_id, id, msg, sizeof(msg));
 	if (k != AT_MARKET_OK) {

@@ -8,6 +8,13 @@
 
 #include "json.h"
 
+/*
+ * NSE lots: circular FAOP70616 (2025-10-28): NIFTY 65, BANKNIFTY 30,
+ * FINNIFTY 60, MIDCPNIFTY 120 for contracts expiring from January 2026 (the
+ * 2025 lots were 75, 35, 65, 140).  lib/market's LOTS table holds the same
+ * values with their history; change both together.  BSE's SENSEX 20 and
+ * BANKEX 30 are from BSE's November 2024 revision.
+ */
 const struct at_strategy_instrument at_strategy_instruments[] = {
     {"NIFTY", "NFO", "NSE:NIFTY 50", 65, 50, 1, 2},
     {"BANKNIFTY", "NFO", "NSE:NIFTY BANK", 30, 100, 0, 2},

@@ -209,7 +209,7 @@ first_option() {
 	assert_output --partial 'Invalid variety.'
 	# above the freeze quantity: refused at placement
 	run curl -s -w ' %{http_code}' -H "$H" -X POST -d "tradingsymbol=$sym&exchange=NFO&transaction_type=BUY&order_type=MARKET&quantity=$((lot * 10000))&product=NRML" "$B/orders/regular"
-	assert_output --partial 'exceeds the freeze'
+	assert_output --partial 'is higher than the maximum quantity of'
 	assert_output --partial '"error_type":"InputException"'
 	assert_output --partial ' 400'
 	# another account sees none of these
