@@ -115,7 +115,7 @@ enum at_kite_status at_kite_status_from(const char *error_type, long http);
 /* sysexits(3) code for a tool exiting on s (0 for AT_KITE_OK). */
 int at_kite_status_exit(enum at_kite_status s);
 
-#define AT_KITE_MSG_MAX 256
+#define AT_KITE_MSG_MAX 512
 
 struct at_kite_error {
 	enum at_kite_status status;
