@@ -184,7 +184,7 @@ static int take_slot(void *arg)
 		s->past_deadline = 1;
 	if (rc != 0)
 		return -1;
-	at_ratelimit_wait(slot);
+	at_ratelimit_wait_us(slot);
 	return 0;
 }
 
@@ -323,8 +323,9 @@ static void *worker(void *arg)
 			if (at_util_now_ms() + (wait > 0 ? wait : 0) >
 			    cfg.deadline_ms + 120000)
 				break;
-			at_ratelimit_wait(at_util_now_ms() +
-					  (wait > 1000 ? 1000 : wait));
+			at_ratelimit_wait_us(at_ratelimit_now_us() +
+					     (wait > 1000 ? 1000 : wait) *
+						 1000);
 			continue;
 		}
 		start = at_util_now_ms();

@@ -287,10 +287,11 @@ CREATE TABLE platform_state (
 INSERT INTO platform_state VALUES ('kill_switch', 'off', 0, 'at-db');
 
 -- Rate limits shared by every worker and host (login rate, order rates):
--- next_ms is the earliest wall-clock time of the next slot (lib/ratelimit).
+-- next_us is the earliest wall-clock time (epoch microseconds) of the next
+-- slot (lib/ratelimit).
 CREATE TABLE rate_buckets (
 	name text PRIMARY KEY,
-	next_ms bigint NOT NULL DEFAULT 0,
+	next_us bigint NOT NULL DEFAULT 0,
 	updated_ms bigint NOT NULL
 );
 

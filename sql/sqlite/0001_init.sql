@@ -215,7 +215,7 @@ INSERT INTO platform_state VALUES ('kill_switch', 'off', 0, 'at-db');
 
 CREATE TABLE rate_buckets (
 	name text PRIMARY KEY,
-	next_ms integer NOT NULL DEFAULT 0,
+	next_us integer NOT NULL DEFAULT 0,
 	updated_ms integer NOT NULL
 );
 

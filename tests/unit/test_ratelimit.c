@@ -75,18 +75,18 @@ static void on_ledger(const char *url)
 			gap = all[i] - all[i - 1];
 	for (int i = 0; i < n; i++) {
 		int c = 0;
-		for (int j = i; j < n && all[j] < all[i] + 1000; j++)
+		for (int j = i; j < n && all[j] < all[i] + 1000000; j++)
 			c++;
 		if (c > maxwin)
 			maxwin = c;
 	}
-	T_OK(gap >= at_ratelimit_interval_ms(40),
-	     "%s: slots at least %lld ms apart (closest %lld)",
-	     at_db_kind_name(db), (long long)at_ratelimit_interval_ms(40),
+	T_OK(gap >= at_ratelimit_interval_us(40),
+	     "%s: slots at least %lld us apart (closest %lld)",
+	     at_db_kind_name(db), (long long)at_ratelimit_interval_us(40),
 	     (long long)gap);
 	T_OK(maxwin <= 40, "%s: no 1 s window holds more than 40 (max %d)",
 	     at_db_kind_name(db), maxwin);
-	T_OK(all[n - 1] - all[0] < 60 * 27 + 1000,
+	T_OK(all[n - 1] - all[0] < 60LL * 26000 + 1000000,
 	     "%s: and they are not spread further than needed",
 	     at_db_kind_name(db));
 
@@ -104,10 +104,12 @@ int main(void)
 	const char *u[4];
 	int n = t_db_urls(u, 4);
 
-	T_EQ_INT(at_ratelimit_interval_ms(5), 200 + AT_RATELIMIT_MARGIN_MS,
-		 "5/s is 200 ms plus the margin");
-	T_EQ_INT(at_ratelimit_interval_ms(3), 334 + AT_RATELIMIT_MARGIN_MS,
-		 "3/s rounds up");
+	T_EQ_INT(at_ratelimit_interval_us(5), 200000 + 1000,
+		 "5/s is 200 ms plus a fifth of the jitter budget");
+	T_EQ_INT(at_ratelimit_interval_us(50), 20000 + 100,
+		 "50/s is 20 ms plus a fiftieth of it");
+	T_EQ_INT(at_ratelimit_interval_us(3), 333334 + 1667, "3/s rounds up");
+	T_EQ_INT(at_ratelimit_interval_us(0), 0, "0/s has no interval");
 	for (int i = 0; i < n; i++)
 		on_ledger(u[i]);
 	return t_done();
