@@ -739,7 +739,8 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, O_HELP},
 	    {"version", no_argument, NULL, O_VERSION},
 	    {NULL, 0, NULL, 0}};
-	struct opts o;
+	/* static: options parsed before a usage error stay reachable */
+	static struct opts o;
 	struct out out;
 	struct at_feed_sink sink;
 	at_feed_recorder *rec = NULL;

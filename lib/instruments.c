@@ -821,7 +821,7 @@ int at_instruments_store(at_db *db, const at_instruments *in, at_err *e)
 	    AT_DB_REAL, AT_DB_TEXT, AT_DB_REAL, AT_DB_REAL, AT_DB_INT,
 	    AT_DB_TEXT, AT_DB_TEXT, AT_DB_TEXT};
 	char load_id[37], count[24], now[24];
-	const char *p[3] = {load_id, count, now};
+	const char *p[4] = {load_id, count, now, now};
 	at_db_batch *b;
 	int64_t got;
 
@@ -890,10 +890,10 @@ int at_instruments_store(at_db *db, const at_instruments *in, at_err *e)
 	if (at_db_exec(db,
 		       "INSERT INTO platform_state (key, value, updated_ms, "
 		       "updated_by) VALUES ('instruments_refreshed_ms', $1, "
-		       "CAST($1 AS bigint), 'at-feed') ON CONFLICT (key) DO "
+		       "CAST($2 AS bigint), 'at-feed') ON CONFLICT (key) DO "
 		       "UPDATE SET value = excluded.value, updated_ms = "
 		       "excluded.updated_ms, updated_by = excluded.updated_by",
-		       1, p + 2, e) < 0)
+		       2, p + 2, e) < 0)
 		goto rollback;
 	if (at_db_commit(db, e) != 0)
 		goto cleanup;
