@@ -191,7 +191,7 @@ int main(int argc, char **argv)
 			cfg.no_rate_limit = 1;
 			break;
 		case O_LOGIN_RATE:
-			if (num("--login-rate", optarg, 0, 16, &v))
+			if (num("--login-rate", optarg, 0, 64, &v))
 				return EX_USAGE;
 			cfg.login_rate = (int)v;
 			break;

@@ -610,7 +610,7 @@ out:
 
 /* Sliding one-second window of at most cap request times (rate limit). */
 struct win {
-	int64_t ts[16];
+	int64_t ts[64];
 	int head, n;
 };
 
@@ -888,8 +888,8 @@ static void smap_del(struct smap *m, const char *k)
 
 static int win_allow(struct win *w, int limit, int64_t now)
 {
-	if (limit > 16)
-		limit = 16;
+	if (limit > 64)
+		limit = 64;
 	if (w->n < limit) {
 		w->ts[(w->head + w->n) % limit] = now;
 		w->n++;
@@ -2485,6 +2485,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (!in || strcmp(in, "websocket"))
 			return ws_refuse(wsi, 400, "InputException",
 					 "Unsupported upgrade");
+		if (s->cfg.faults.error_rate[AT_SIM_EP_WS] > 0 &&
+		    rng_unit(s) < s->cfg.faults.error_rate[AT_SIM_EP_WS])
+			return ws_refuse(wsi, 503, "NetworkException",
+					 "Service unavailable (simulated "
+					 "fault)");
 		ac = ws_auth(s, wsi);
 		if (!ac)
 			return ws_refuse(wsi, 403, "TokenException",

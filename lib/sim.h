@@ -182,7 +182,8 @@ struct at_sim_config {
 	int64_t start_ms;     /* clock start (0: now) */
 	int tick_rate;	      /* tick rounds per second (0: 1) */
 	int no_rate_limit;    /* disable Kite's per-api_key limits */
-	int login_rate;	      /* POST /api/login per second (0: no limit) */
+	int login_rate;	      /* POST /api/login per second, at most 64
+				 (0: no limit) */
 	int token_expiry_min; /* daily expiry, minutes after 00:00 IST
 				 (-1: default 07:30) */
 	struct at_market_config market;

@@ -36,6 +36,19 @@ teardown() {
 	fi
 }
 
+# request_token KEY USER PASSWORD SECRET: the login steps up to the
+# request_token (printed)
+request_token() {
+	local key=$1 user=$2 pw=$3 sec=$4 loc sess rid code
+	loc=$(curl -s -o /dev/null -w '%{redirect_url}' "$B/connect/login?v=3&api_key=$key")
+	sess=${loc##*sess_id=}
+	rid=$(curl -s -X POST -d "user_id=$user&password=$pw" "$B/api/login" | jq -r .data.request_id)
+	code=$(oathtool --totp -b "$sec")
+	curl -s -c cj -X POST -d "user_id=$user&request_id=$rid&twofa_value=$code&twofa_type=totp" "$B/api/twofa" >/dev/null
+	loc=$(curl -s -b cj -o /dev/null -w '%{redirect_url}' "$B/connect/finish?v=3&api_key=$key&sess_id=$sess")
+	echo "${loc##*request_token=}"
+}
+
 # login KEY USER PASSWORD SECRET API_SECRET: prints the access token
 login() {
 	local key=$1 user=$2 pw=$3 sec=$4 api_secret=$5 loc sess rid code rt sum
@@ -137,6 +150,16 @@ first_option() {
 	assert_output --partial ' 403'
 }
 
+@test "a request_token expires after 5 minutes" {
+	rt=$(request_token key1 AB0001 pw1 $S1)
+	[ ${#rt} -eq 32 ]
+	curl -s -X POST "$B/_sim/advance?ms=301000" >/dev/null
+	sum=$(printf '%s' "key1${rt}sec1" | sha256sum | cut -d' ' -f1)
+	run curl -s -w ' %{http_code}' -X POST -d "api_key=key1&request_token=$rt&checksum=$sum" "$B/session/token"
+	assert_output --partial 'Token is invalid or has expired.'
+	assert_output --partial ' 403'
+}
+
 @test "tokens expire at the daily time and on logout" {
 	tok=$(login key1 AB0001 pw1 $S1 sec1)
 	H="Authorization: token key1:$tok"
@@ -186,7 +209,8 @@ first_option() {
 	assert_output --partial 'Invalid variety.'
 	# above the freeze quantity: refused at placement
 	run curl -s -w ' %{http_code}' -H "$H" -X POST -d "tradingsymbol=$sym&exchange=NFO&transaction_type=BUY&order_type=MARKET&quantity=$((lot * 10000))&product=NRML" "$B/orders/regular"
-	assert_output --partial 'Quantity exceeds the freeze limit'
+	assert_output --partial 'exceeds the freeze'
+	assert_output --partial '"error_type":"InputException"'
 	assert_output --partial ' 400'
 	# another account sees none of these
 	tok2=$(login key2 AB0002 pw2 $S2 sec2)

@@ -20,7 +20,9 @@
 
 #include "buf.h"
 
-static int sc_connect(int port)
+#define SC_FN __attribute__((unused)) static
+
+SC_FN int sc_connect(int port)
 {
 	struct sockaddr_in a;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
@@ -38,7 +40,7 @@ static int sc_connect(int port)
 	return fd;
 }
 
-static int sc_write_all(int fd, const void *p, size_t n)
+SC_FN int sc_write_all(int fd, const void *p, size_t n)
 {
 	const char *c = p;
 	while (n) {
@@ -55,7 +57,7 @@ static int sc_write_all(int fd, const void *p, size_t n)
 
 /* Read exactly n bytes within timeout_ms per wait; 0, -1 error/EOF, -2
  * timeout. */
-static int sc_read_n(int fd, void *p, size_t n, int timeout_ms)
+SC_FN int sc_read_n(int fd, void *p, size_t n, int timeout_ms)
 {
 	char *c = p;
 	while (n) {
@@ -77,7 +79,7 @@ static int sc_read_n(int fd, void *p, size_t n, int timeout_ms)
 }
 
 /* Read the response head (through \r\n\r\n) into h; returns the status. */
-static int sc_read_head(int fd, at_buf *h, int timeout_ms)
+SC_FN int sc_read_head(int fd, at_buf *h, int timeout_ms)
 {
 	char c;
 	at_buf_reset(h);
@@ -93,7 +95,7 @@ static int sc_read_head(int fd, at_buf *h, int timeout_ms)
 }
 
 /* Header value (case-insensitive name) from a head, copied to out. */
-static int sc_header(const at_buf *h, const char *name, char *out, size_t cap)
+SC_FN int sc_header(const at_buf *h, const char *name, char *out, size_t cap)
 {
 	size_t nl = strlen(name);
 	for (const char *p = h->data; p && *p; p = strstr(p, "\r\n")) {
@@ -118,9 +120,9 @@ static int sc_header(const at_buf *h, const char *name, char *out, size_t cap)
  * One HTTP request (Connection: close).  body may be NULL.  Fills head
  * and resp body; returns the status or -1.
  */
-static int sc_http(int port, const char *method, const char *path,
-		   const char *extra_headers, const char *body, at_buf *head,
-		   at_buf *resp)
+SC_FN int sc_http(int port, const char *method, const char *path,
+		  const char *extra_headers, const char *body, at_buf *head,
+		  at_buf *resp)
 {
 	at_buf q = AT_BUF_INIT;
 	char cl[32];
@@ -160,7 +162,7 @@ static int sc_http(int port, const char *method, const char *path,
  * Open a WebSocket to path.  Returns the fd (status 101) or -1 with
  * *status set to the HTTP status (or -1).
  */
-static int sc_ws_open(int port, const char *path, int *status)
+SC_FN int sc_ws_open(int port, const char *path, int *status)
 {
 	at_buf q = AT_BUF_INIT, h = AT_BUF_INIT;
 	int fd = sc_connect(port);
@@ -185,7 +187,7 @@ static int sc_ws_open(int port, const char *path, int *status)
 }
 
 /* Send a masked frame (opcode 1 text, 2 binary, 8 close). */
-static int sc_ws_send(int fd, int opcode, const void *p, size_t n)
+SC_FN int sc_ws_send(int fd, int opcode, const void *p, size_t n)
 {
 	unsigned char hd[14], mask[4] = {0x12, 0x34, 0x56, 0x78};
 	size_t hl = 2;
@@ -222,7 +224,7 @@ static int sc_ws_send(int fd, int opcode, const void *p, size_t n)
  * opcode (1 text, 2 binary, 8 close), -1 on error/EOF, -2 on timeout.
  * Pings are answered.
  */
-static int sc_ws_recv(int fd, at_buf *msg, int timeout_ms)
+SC_FN int sc_ws_recv(int fd, at_buf *msg, int timeout_ms)
 {
 	int op = -1;
 	at_buf_reset(msg);

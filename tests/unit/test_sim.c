@@ -403,6 +403,12 @@ static void test_live(void)
 	T_EQ_INT(st, 403, "ws: unknown api_key refused with 403");
 
 	snprintf(path, sizeof(path), "/?api_key=key1&access_token=%s", tok);
+	st = sc_http(port, "POST", "/_sim/faults", NULL,
+		     "{\"error_rate\":{\"ws\":1}}", &h, &b);
+	fd = sc_ws_open(port, path, &st);
+	T_EQ_INT(st, 503, "ws: error_rate fault refuses the upgrade with 503");
+	st = sc_http(port, "POST", "/_sim/faults", NULL,
+		     "{\"error_rate\":{\"ws\":0}}", &h, &b);
 	fd = sc_ws_open(port, path, &st);
 	T_EQ_INT(st, 101, "ws: upgrade with a valid token");
 	if (fd < 0)
