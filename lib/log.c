@@ -79,6 +79,42 @@ void at_log_value(FILE *f, const char *v)
 	fputc('"', f);
 }
 
+static void log_head(FILE *f, enum at_log_level lvl, const char *msg)
+{
+	struct timespec ts;
+	struct tm tm;
+	char tbuf[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(f, "ts=%s.%03ldZ level=%s tool=", tbuf, ts.tv_nsec / 1000000,
+		level_names[lvl]);
+	at_log_value(f, log_tool);
+	fputs(" msg=", f);
+	at_log_value(f, msg ? msg : "");
+}
+
+void at_log_kv(enum at_log_level lvl, const char *msg, const char *const *kv,
+	       size_t n)
+{
+	FILE *f = log_stream ? log_stream : stderr;
+
+	if (!at_log_enabled(lvl))
+		return;
+	flockfile(f);
+	log_head(f, lvl, msg);
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		fputc(' ', f);
+		fputs(kv[i], f);
+		fputc('=', f);
+		at_log_value(f, kv[i + 1] ? kv[i + 1] : "");
+	}
+	fputc('\n', f);
+	fflush(f);
+	funlockfile(f);
+}
+
 void at_log(enum at_log_level lvl, const char *msg, ...)
 {
 	FILE *f = log_stream ? log_stream : stderr;

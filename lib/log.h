@@ -33,6 +33,10 @@ const char *at_log_tool(void);
 void at_log(enum at_log_level lvl, const char *msg, ...)
     __attribute__((sentinel));
 
+/* The same with n/2 key-value pairs from an array (kv[0], kv[1], ...). */
+void at_log_kv(enum at_log_level lvl, const char *msg, const char *const *kv,
+	       size_t n);
+
 /* Write the logfmt rendering of one value (quoted if needed) to f. */
 void at_log_value(FILE *f, const char *v);
 

@@ -508,7 +508,8 @@ static int load_replay(at_market *m, const char *path, at_err *e)
 		}
 		if (parse_dt(f[0], fl[0], &ts) != 0) {
 			double t;
-			if (parse_num(f[0], fl[0], &t) != 0 || t != floor(t)) {
+			if (parse_num(f[0], fl[0], &t) != 0 || t != floor(t) ||
+			    t < 0 || t > 4102444800000.0) {
 				if (lineno == 1)
 					continue; /* header */
 				at_err_set(e, EX_DATAERR,
@@ -518,12 +519,18 @@ static int load_replay(at_market *m, const char *path, at_err *e)
 			}
 			ts = (int64_t)t;
 		}
+		if (ts < 0 || ts > 4102444800000LL) {
+			at_err_set(e, EX_DATAERR,
+				   "%s:%zu: timestamp outside 1970-2100", path,
+				   lineno);
+			goto out;
+		}
 		for (k = 0; k < 4; k++)
 			if (parse_num(f[k + 1], fl[k + 1], &v[k]) != 0 ||
-			    v[k] <= 0) {
+			    v[k] <= 0 || v[k] > 1e7) {
 				at_err_set(e, EX_DATAERR,
 					   "%s:%zu: field %zu: expected a "
-					   "positive number",
+					   "number in (0, 1e7]",
 					   path, lineno, k + 2);
 				goto out;
 			}
@@ -1087,7 +1094,8 @@ at_market *at_market_new(const struct at_market_config *cfg, at_err *e)
 	    cfg->vix < 0 || cfg->step_vol < 0 || !isfinite(cfg->nifty) ||
 	    !isfinite(cfg->banknifty) || !isfinite(cfg->finnifty) ||
 	    !isfinite(cfg->vix) || !isfinite(cfg->step_vol) ||
-	    cfg->step_vol > 0.01) {
+	    cfg->step_vol > 0.01 || cfg->nifty > 1e6 || cfg->banknifty > 1e6 ||
+	    cfg->finnifty > 1e6 || cfg->vix > 90) {
 		at_err_set(e, EX_USAGE, "market: bad initial levels");
 		goto fail;
 	}
@@ -1826,7 +1834,7 @@ static enum at_market_err check_order(const at_market *m, const struct order *o,
 	if (o->disclosed < 0 || o->disclosed > o->quantity)
 		return fail_msg(AT_MARKET_INPUT, msg, msglen,
 				"Invalid `disclosed_quantity`.");
-	if (limit && !(o->price > 0 && isfinite(o->price)))
+	if (limit && !(o->price > 0 && o->price <= 1e7))
 		return fail_msg(AT_MARKET_INPUT, msg, msglen,
 				"Invalid `price`.");
 	if (limit && !is_multiple(o->price, in->tick_size))
@@ -1837,7 +1845,7 @@ static enum at_market_err check_order(const at_market *m, const struct order *o,
 				in->tick_size);
 	if (is_sl(o) || !strcmp(o->variety, "co")) {
 		double tr = is_sl(o) ? o->trigger : o->co_trigger;
-		if (!(tr > 0 && isfinite(tr)))
+		if (!(tr > 0 && tr <= 1e7))
 			return fail_msg(AT_MARKET_INPUT, msg, msglen,
 					"Invalid `trigger_price`.");
 		if (!is_multiple(tr, in->tick_size))
@@ -2120,6 +2128,8 @@ enum at_market_err at_market_modify(at_market *m, const char *account,
 				"modified.");
 	if (r->disclosed_quantity)
 		c.disclosed = r->disclosed_quantity;
+	if (r->validity_ttl)
+		c.validity_ttl = r->validity_ttl;
 	if (r->price)
 		c.price = r->price;
 	if (r->trigger_price)

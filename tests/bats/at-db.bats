@@ -3,6 +3,10 @@
 
 load helper
 
+# migrations shipped (numbers may have gaps while branches are merged)
+NMIG=$(ls "$REPO"/sql/sqlite/*.sql | wc -l)
+LATEST=$(ls "$REPO"/sql/sqlite/*.sql | sed 's|.*/0*||; s|_.*||' | sort -n | tail -1)
+
 setup() {
 	at_setup
 	DB=$(new_ledger)
@@ -29,7 +33,7 @@ setup() {
 @test "init creates the ledger at the latest schema; a second init applies nothing" {
 	run at-db --db "$DB" init
 	assert_success
-	assert_output --partial '"applied":1'
+	assert_output --partial "\"applied\":$NMIG"
 	run at-db --db "$DB" init
 	assert_success
 	assert_output --partial '"applied":0'
@@ -50,7 +54,7 @@ setup() {
 	assert_output --partial '"compatible":false'
 	run at-db --db "$DB" migrate
 	assert_success
-	assert_output --partial '"schema_version":1'
+	assert_output --partial "\"schema_version\":$LATEST"
 }
 
 @test "AT_DB is used when --db is absent, and --db overrides it" {
@@ -58,7 +62,7 @@ setup() {
 	run at-db init
 	assert_success
 	run at-db status
-	assert_output --partial '"schema_version":1'
+	assert_output --partial "\"schema_version\":$LATEST"
 	run at-db --db "sqlite:$BATS_TEST_TMPDIR/other.db" status
 	assert_failure 66
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "db.h"
+#include "schema.h"
 #include "util.h"
 
 static int64_t count(at_db *db, const char *sql)
@@ -95,7 +96,16 @@ static void on_ledger(const char *url)
 	     "%s: an uninitialised ledger is refused: %s", kind, e.msg);
 	T_OK(at_db_migrate(db, &applied, &e) == 0, "%s: migrate (%s)", kind,
 	     e.msg);
-	T_EQ_INT(applied, at_db_schema_latest(db), "%s: all applied", kind);
+	{
+		/* every migration of the dialect (numbers may have gaps) */
+		const struct at_schema_migration *m =
+		    at_db_kind(db) == AT_DB_SQLITE ? at_schema_sqlite
+						   : at_schema_postgres;
+		int nmig = 0;
+		while (m[nmig].sql != NULL)
+			nmig++;
+		T_EQ_INT(applied, nmig, "%s: all applied", kind);
+	}
 	T_OK(at_db_migrate(db, &applied, &e) == 0 && applied == 0,
 	     "%s: migrate again applies nothing", kind);
 	T_OK(at_db_require_schema(db, &e) == 0, "%s: schema is current", kind);
