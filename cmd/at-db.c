@@ -103,7 +103,7 @@ static int cmd_status(const char *url, at_err *e)
 	o = jv_object_set(o, jv_string("schema_version"), jv_number(version));
 	o = jv_object_set(o, jv_string("schema_latest"), jv_number(latest));
 	o = jv_object_set(o, jv_string("pending_migrations"),
-			  jv_number(version <= latest ? latest - version : 0));
+			  jv_number(at_db_schema_pending(db, version)));
 	o = jv_object_set(o, jv_string("compatible"),
 			  jv_bool(version == latest));
 	if (version > 0 && version <= latest &&

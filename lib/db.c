@@ -1024,6 +1024,17 @@ int at_db_schema_latest(const at_db *db)
 	return v;
 }
 
+int at_db_schema_pending(const at_db *db, int version)
+{
+	const struct at_schema_migration *m = migrations(db);
+	int n = 0;
+
+	for (; m->sql != NULL; m++)
+		if (m->version > version)
+			n++;
+	return n;
+}
+
 int at_db_schema_version(at_db *db, int *version, at_err *e)
 {
 	char *v;

@@ -112,6 +112,8 @@ int at_db_ticks_prepare(at_db *db, int64_t from_ms, int64_t to_ms, at_err *e);
  * transaction; concurrent migrators serialise).  *applied gets the count. */
 int at_db_schema_version(at_db *db, int *version, at_err *e);
 int at_db_schema_latest(const at_db *db);
+/* How many migrations this build knows that are newer than version. */
+int at_db_schema_pending(const at_db *db, int version);
 int at_db_migrate(at_db *db, int *applied, at_err *e)
     __attribute__((warn_unused_result));
 /* Fail unless the ledger is at exactly the latest schema (EX_CONFIG with a
