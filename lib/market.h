@@ -17,7 +17,11 @@
  *     INDIA VIX 264969;
  *   then per underlying NIFTY, BANKNIFTY, FINNIFTY: monthly futures, then
  *   options by expiry, strike, CE before PE.  Strike steps 50 / 100 / 50,
- *   lot sizes 75 / 35 / 65, freeze quantities 1800 / 900 / 1800, tick 0.05.
+ *   freeze quantities 1800 / 900 / 1800, tick 0.05; lot sizes by contract
+ *   from NSE's dated revisions (the LOTS table in lib/market.c: a weekly
+ *   takes the lot of its expiry, a monthly or future that of its series),
+ *   e.g. 25 / 15 / 40 for May 2024 contracts, 75 / 35 / 65 for December
+ *   2025, 65 / 30 / 60 from January 2026.
  *   strikes_each_side strikes either side of the ATM strike at creation.
  * Expiries: expiry day is Tuesday for dates from 2025-09-01 (NSE's change)
  *   and Thursday before; monthly = the last such weekday of the month.

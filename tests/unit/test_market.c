@@ -7,6 +7,14 @@
  * positions.json, postback.json, margins.json, quote.json, ohlc.json,
  * ltp.json.  Expiry calendars for 2024-05-03 match the NSE option chain
  * exported that day (09/16/23/30 May, 27 Jun, 25 Jul 2024).
+ *
+ * Lot sizes follow NSE's dated revisions by contract (the LOTS table in
+ * lib/market.c): on 2024-05-03 every listed NIFTY contract has lot 25 (from
+ * the weekly of 2024-05-02 and the May 2024 series), BANKNIFTY 15, FINNIFTY
+ * 40 for May and June and 25 from its July 2024 series; freeze quantities
+ * 1800 / 900 / 1800.  NIFTY orders below are in lots of 25 (75 = 3 lots).
+ * test_lots and test_freeze at the end cover the other revisions and Kite's
+ * freeze-quantity message.
  */
 #include <math.h>
 
@@ -357,7 +365,7 @@ static void test_master_2024(void)
 	/* Thursday expiries before September 2025 */
 	in = at_market_by_symbol(m, "NFO", "NIFTY2450922500CE");
 	T_OK(in && !strcmp(in->expiry, "2024-05-09") && in->strike == 22500 &&
-		 in->lot_size == 75 && in->freeze_qty == 1800 &&
+		 in->lot_size == 25 && in->freeze_qty == 1800 &&
 		 in->tick_size == 0.05 && !strcmp(in->segment, "NFO-OPT") &&
 		 !strcmp(in->instrument_type, "CE") &&
 		 !strcmp(in->name, "NIFTY") && in->underlying_token == 256265,
@@ -379,17 +387,18 @@ static void test_master_2024(void)
 		 !strcmp(in->segment, "NFO-FUT") && in->strike == 0,
 	     "NIFTY24JUNFUT");
 	in = at_market_by_symbol(m, "NFO", "BANKNIFTY24MAY48500CE");
-	T_OK(in && in->lot_size == 35 && in->freeze_qty == 900 &&
+	T_OK(in && in->lot_size == 15 && in->freeze_qty == 900 &&
 		 in->underlying_token == 260105,
-	     "BANKNIFTY lot 35, freeze 900");
+	     "BANKNIFTY lot 15, freeze 900");
 	T_OK(at_market_by_symbol(m, "NFO", "BANKNIFTY24MAY52500PE") &&
 		 !at_market_by_symbol(m, "NFO", "BANKNIFTY24MAY48550PE") &&
 		 !at_market_by_symbol(m, "NFO", "BANKNIFTY2450948500CE"),
 	     "BANKNIFTY: step 100, monthly only");
 	in = at_market_by_symbol(m, "NFO", "FINNIFTY24JUL23550CE");
-	T_OK(in && in->lot_size == 65 && in->freeze_qty == 1800 &&
+	/* FINNIFTY's July 2024 series is the first with lot 25 (40 before) */
+	T_OK(in && in->lot_size == 25 && in->freeze_qty == 1800 &&
 		 !strcmp(in->expiry, "2024-07-25"),
-	     "FINNIFTY lot 65, step 50");
+	     "FINNIFTY July 2024 lot 25, step 50");
 	for (i = 0; i < at_market_count(m); i++) {
 		const struct at_market_instrument *x = at_market_at(m, i);
 		if (!strcmp(x->exchange, "NFO")) {
@@ -432,7 +441,7 @@ static void test_master_2024(void)
 		in = at_market_by_symbol(m, "NFO", "NIFTY2450922500CE");
 		snprintf(row, sizeof(row),
 			 "\n%u,%u,NIFTY2450922500CE,NIFTY,0.0,2024-05-09,"
-			 "22500.0,0.05,75,CE,NFO-OPT,NFO\n",
+			 "22500.0,0.05,25,CE,NFO-OPT,NFO\n",
 			 in->instrument_token, in->exchange_token);
 		T_OK(strstr(b.data, row) != NULL, "csv option row: %s",
 		     row + 1);
@@ -597,10 +606,10 @@ static void test_determinism(void)
 		 fabs(t.depth.sell[1].price - t.depth.sell[0].price - 0.05) <
 		     1e-9,
 	     "depth: 5 levels a tick apart around the price");
-	T_OK(t.depth.buy[4].quantity % 75 == 0 && t.depth.buy[4].quantity > 0 &&
+	T_OK(t.depth.buy[4].quantity % 25 == 0 && t.depth.buy[4].quantity > 0 &&
 		 t.depth.sell[4].orders > 0,
 	     "depth quantities in lots");
-	T_OK(t.volume_traded > 0 && t.volume_traded % 75 == 0 && t.oi > 0 &&
+	T_OK(t.volume_traded > 0 && t.volume_traded % 25 == 0 && t.oi > 0 &&
 		 t.oi_day_low <= t.oi && t.oi_day_high >= t.oi,
 	     "volume and oi");
 	T_OK(t.ohlc.low <= t.last_price && t.ohlc.high >= t.last_price,
@@ -993,7 +1002,7 @@ static void test_sl_ioc_iceberg_amo_co(void)
 	T_EQ_STR(at_market_order_status(m, "CD1", id), "CANCELLED",
 		 "TTL cancelled after 2 minutes");
 
-	/* iceberg: 4 legs of 75 */
+	/* iceberg: 4 legs of 75 (3 lots of 25 each) */
 	r = req(sym, "BUY", "MARKET", 300, 0, 0);
 	r.variety = "iceberg";
 	r.iceberg_legs = 4;
@@ -1030,11 +1039,21 @@ static void test_sl_ioc_iceberg_amo_co(void)
 		jv_free(all);
 		at_buf_release(&b);
 	}
+	/* 2000 = 80 lots in legs of 1900 = 76 lots: only the leg is held
+	   to the freeze quantity (1800 = 72 lots) */
 	r.quantity = 2000;
 	r.iceberg_quantity = 1900;
 	r.iceberg_legs = 2;
 	T_EQ_INT(at_market_place(m, "EF2", &r, id, msg, sizeof(msg)),
 		 AT_MARKET_INPUT, "iceberg leg above freeze refused");
+	T_OK(!strncmp(msg,
+		      "The order quantity 1900 (76 lots) is higher than the "
+		      "maximum quantity of 1800 (72 lots) allowed by the "
+		      "exchanges.",
+		      strlen("The order quantity 1900 (76 lots) is higher than "
+			     "the maximum quantity of 1800 (72 lots) allowed "
+			     "by the exchanges.")),
+	     "  the leg quantity is named: %s", msg);
 
 	/* AMO waits for the next session open (09:15 IST) */
 	r = req(sym, "BUY", "MARKET", 75, 0, 0);
@@ -1084,7 +1103,7 @@ static void test_rejections(void)
 {
 	at_market *m = mk(9, MAY3, 0);
 	struct at_market_order_req r;
-	char id[24], msg[256];
+	char id[24], msg[512];
 	jv o;
 	const char *sym = "NIFTY24MAY22500CE";
 
@@ -1097,13 +1116,19 @@ static void test_rejections(void)
 		T_EQ_STR(msg, want, "  message");                              \
 		T_EQ_STR(id, "", "  no order id");                             \
 	} while (0)
-	r = req(sym, "BUY", "MARKET", 50, 0, 0);
-	REJ(AT_MARKET_INPUT, "Quantity should be a multiple of lot size (75).",
+	/* NIFTY24MAY: lot 25, freeze 1800 = 72 lots */
+	r = req(sym, "BUY", "MARKET", 30, 0, 0);
+	REJ(AT_MARKET_INPUT, "Quantity should be a multiple of lot size (25).",
 	    "lot multiple");
 	r = req(sym, "BUY", "MARKET", 1875, 0, 0);
 	REJ(AT_MARKET_INPUT,
-	    "Quantity 1875 exceeds the freeze quantity of 1800. Place an "
-	    "iceberg order or split the order.",
+	    "The order quantity 1875 (75 lots) is higher than the maximum "
+	    "quantity of 1800 (72 lots) allowed by the exchanges. Please "
+	    "reduce the order quantity or use iceberg orders. [Read more.]("
+	    "https://support.zerodha.com/category/trading-and-markets/"
+	    "margin-leverage-and-product-and-order-types/articles/"
+	    "what-does-the-error-rms-rule-check-freeze-quantity-for-fo-"
+	    "including-square-off-order-mean)",
 	    "above freeze");
 	r = req("NIFTY24MAY22510CE", "BUY", "MARKET", 75, 0, 0);
 	REJ(AT_MARKET_INPUT,
@@ -1530,7 +1555,7 @@ struct want {
 };
 
 static void check_lots(const char *day, int64_t ms, int weeklies,
-		  const struct want *w, size_t n)
+		       const struct want *w, size_t n)
 {
 	at_market *m = market_at(ms, weeklies);
 
@@ -1574,13 +1599,13 @@ static void test_lots(void)
 	    {"FINNIFTY", "2025-12-30", 65},  {"FINNIFTY", "2026-01-27", 60},
 	};
 	check_lots("2024-05-03", 1714710600000LL, 4, may24,
-	      sizeof(may24) / sizeof(*may24));
+		   sizeof(may24) / sizeof(*may24));
 	check_lots("2024-12-02", 1733113800000LL, 6, dec24,
-	      sizeof(dec24) / sizeof(*dec24));
+		   sizeof(dec24) / sizeof(*dec24));
 	check_lots("2025-05-02", 1746160200000LL, 4, may25,
-	      sizeof(may25) / sizeof(*may25));
+		   sizeof(may25) / sizeof(*may25));
 	check_lots("2025-11-25", 1764045000000LL, 8, nov25,
-	      sizeof(nov25) / sizeof(*nov25));
+		   sizeof(nov25) / sizeof(*nov25));
 }
 
 static void test_freeze(void)
@@ -1632,7 +1657,6 @@ static void test_freeze(void)
 		 "lot: message names the lot size");
 	at_market_free(m);
 }
-
 
 int main(void)
 {
