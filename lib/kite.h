@@ -364,7 +364,8 @@ at_kite_transport *at_kite_transport_new(at_err *e)
     __attribute__((warn_unused_result));
 /* Free after every client using it is freed.  NULL is fine. */
 void at_kite_transport_free(at_kite_transport *t);
-/* Override base URLs (NULL keeps the current one); no trailing '/'. */
+/* Override base URLs (NULL keeps the current one); no trailing '/'.  Set-up
+ * only: call it before any client of the transport is in use. */
 void at_kite_transport_set_urls(at_kite_transport *t, const char *api_url,
 				const char *login_url, const char *ws_url);
 const char *at_kite_transport_api_url(const at_kite_transport *t);
