@@ -14,11 +14,7 @@
 
 #define TWO53 9007199254740992.0
 
-/*
- * Quote an untrusted name for a one-line message: printable ASCII as is,
- * other bytes as \xHH, truncated with "..." so the message stays short.
- */
-static const char *qname(const char *s, size_t n, char out[96])
+const char *at_json_quote(const char *s, size_t n, char out[AT_JSON_QUOTE_MAX])
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -461,7 +457,7 @@ int at_json_check_keys(jv obj, const char *const *allowed, const char *where,
 		if (!ok) {
 			char q[96];
 
-			qname(s, n, q);
+			at_json_quote(s, n, q);
 			jv_free(k);
 			return jerr(e, where, "unknown field \"%s\"", q);
 		}
@@ -1321,9 +1317,9 @@ int at_json_flat_parse(const char *line, size_t len, struct at_json_flat *out,
 			if (key_equal(&out->f[j], f->key, f->key_len, esc)) {
 				char q[96];
 
-				return perr(&p, kstart,
-					    "duplicate field \"%s\"",
-					    qname(f->key, f->key_len, q));
+				return perr(
+				    &p, kstart, "duplicate field \"%s\"",
+				    at_json_quote(f->key, f->key_len, q));
 			}
 		}
 		skip_ws(&p);
@@ -1406,7 +1402,7 @@ ferr(const struct at_json_flat *fl, const struct at_json_flat_field *f,
 	va_end(ap);
 	return at_err_set(e, EX_DATAERR, "offset %zu: field \"%s\": %s",
 			  (size_t)(f->val - fl->base),
-			  qname(f->key, f->key_len, q), msg);
+			  at_json_quote(f->key, f->key_len, q), msg);
 }
 
 /* Look up key: 1 with *f set, 0 when absent or null. */
@@ -1525,13 +1521,13 @@ int at_json_flat_i64(const struct at_json_flat *fl, const char *key,
 	if (f->num_int) {
 		if (num_i64(f->val, f->val_len, out) < 0)
 			return ferr(fl, f, e, "integer %s out of range",
-				    qname(f->val, f->val_len, q));
+				    at_json_quote(f->val, f->val_len, q));
 		return 1;
 	}
 	d = num_f64(f->val, f->val_len);
 	if (d != floor(d) || d > TWO53 || d < -TWO53)
 		return ferr(fl, f, e, "expected integer, got %s",
-			    qname(f->val, f->val_len, q));
+			    at_json_quote(f->val, f->val_len, q));
 	*out = (int64_t)d;
 	return 1;
 }
@@ -1551,7 +1547,7 @@ int at_json_flat_f64(const struct at_json_flat *fl, const char *key,
 	d = num_f64(f->val, f->val_len);
 	if (!isfinite(d))
 		return ferr(fl, f, e, "number %s out of range",
-			    qname(f->val, f->val_len, q));
+			    at_json_quote(f->val, f->val_len, q));
 	*out = d;
 	return 1;
 }

@@ -53,6 +53,14 @@
 
 #define AT_JSON_MUST_CHECK __attribute__((warn_unused_result))
 
+/*
+ * Quote an untrusted name for a one-line message: printable ASCII as is,
+ * other bytes (and quotes, backslashes) as \xHH, cut with "..." so the
+ * message stays short.  Returns out.
+ */
+#define AT_JSON_QUOTE_MAX 96
+const char *at_json_quote(const char *s, size_t n, char out[AT_JSON_QUOTE_MAX]);
+
 /* ---- libjq layer ------------------------------------------------------ */
 
 /*

@@ -116,33 +116,6 @@ struct ctx {
 	at_err *e;
 };
 
-/* Quote untrusted text for a one-line message (printable ASCII as is). */
-static const char *quote(const char *s, size_t n, char out[100])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (o > 80) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* "<where>: field "<prefix><key>": <message>" */
 __attribute__((format(printf, 3, 4))) static int
 ferr(const struct ctx *c, const char *key, const char *fmt, ...)
@@ -201,9 +174,9 @@ static int check_keys(const struct ctx *c, jv obj, const char *const *allowed)
 			if (strlen(*a) == n && memcmp(*a, s, n) == 0)
 				ok = 1;
 		if (!ok) {
-			char q[100];
+			char q[AT_JSON_QUOTE_MAX];
 
-			quote(s, n, q);
+			at_json_quote(s, n, q);
 			jv_free(k);
 			if (c->where != NULL)
 				return at_err_set(c->e, EX_DATAERR,
@@ -324,9 +297,9 @@ static int get_str(const struct ctx *c, jv obj, const char *key, char *buf,
 	}
 	n = (size_t)jv_string_length_bytes(jv_copy(v));
 	if (n >= cap || memchr(jv_string_value(v), '\0', n) != NULL) {
-		char q[100];
+		char q[AT_JSON_QUOTE_MAX];
 
-		quote(jv_string_value(v), n, q);
+		at_json_quote(jv_string_value(v), n, q);
 		snprintf(buf, cap, "%s", q);
 		jv_free(v);
 		return 2;
@@ -361,7 +334,7 @@ static int get_enum(const struct ctx *c, jv obj, const char *key,
 				return 1;
 			}
 		}
-		quote(s, strlen(s), q);
+		at_json_quote(s, strlen(s), q);
 	} else if (rc == 2) {
 		snprintf(q, sizeof(q), "%s", s);
 	} else {
@@ -387,7 +360,7 @@ static int get_hhmm(const struct ctx *c, jv obj, const char *key, int *out)
 	    s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '9' ||
 	    s[4] < '0' || s[4] > '9')
 		return ferr(c, key, "expected a time \"HH:MM\", got \"%s\"",
-			    quote(s, strlen(s), q));
+			    at_json_quote(s, strlen(s), q));
 	h = (s[0] - '0') * 10 + (s[1] - '0');
 	m = (s[3] - '0') * 10 + (s[4] - '0');
 	if (h > 23 || m > 59)
@@ -659,7 +632,7 @@ int at_strategy_from_jv(jv obj, const char *where,
 		names[n] = NULL;
 		join(names, 0, list, sizeof(list));
 		if (rc == 1)
-			quote(inst, strlen(inst), q);
+			at_json_quote(inst, strlen(inst), q);
 		else
 			snprintf(q, sizeof(q), "%s", inst);
 		return ferr(&c, "instrument",
