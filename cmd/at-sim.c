@@ -32,6 +32,7 @@ static void usage(FILE *f)
 	    "[--replay FILE]\n"
 	    "              [--nifty PRICE] [--vix LEVEL] [--strikes N]\n"
 	    "              [--weekly-expiries N] [--monthly-expiries N]\n"
+	    "              [--record-sends]\n"
 	    "       at-sim --help | --version\n");
 }
 
@@ -107,6 +108,7 @@ int main(int argc, char **argv)
 		O_STRIKES,
 		O_WEEKLY,
 		O_MONTHLY,
+		O_RECORD_SENDS,
 		O_HELP,
 		O_VERSION,
 	};
@@ -133,6 +135,7 @@ int main(int argc, char **argv)
 	    {"strikes", required_argument, NULL, O_STRIKES},
 	    {"weekly-expiries", required_argument, NULL, O_WEEKLY},
 	    {"monthly-expiries", required_argument, NULL, O_MONTHLY},
+	    {"record-sends", no_argument, NULL, O_RECORD_SENDS},
 	    {"help", no_argument, NULL, O_HELP},
 	    {"version", no_argument, NULL, O_VERSION},
 	    {NULL, 0, NULL, 0},
@@ -253,6 +256,9 @@ int main(int argc, char **argv)
 			if (num("--monthly-expiries", optarg, 1, 12, &v))
 				return EX_USAGE;
 			cfg.market.monthly_expiries = (int)v;
+			break;
+		case O_RECORD_SENDS:
+			cfg.record_sends = 1;
 			break;
 		case O_HELP:
 			usage(stdout);

@@ -28,6 +28,6 @@ _at_sim() {
 		return
 		;;
 	esac
-	COMPREPLY=($(compgen -W "--accounts --listen --seed --port-file --allow-remote --clock --start-ms --tick-rate --no-rate-limit --login-rate --token-expiry --latency-ms --error-rate --drop-ws-every --reject-orders --token-ttl --replay --nifty --vix --strikes --weekly-expiries --monthly-expiries --help --version" -- "$cur"))
+	COMPREPLY=($(compgen -W "--accounts --listen --seed --port-file --allow-remote --clock --start-ms --tick-rate --no-rate-limit --login-rate --token-expiry --latency-ms --error-rate --drop-ws-every --reject-orders --token-ttl --replay --nifty --vix --strikes --weekly-expiries --monthly-expiries --record-sends --help --version" -- "$cur"))
 }
 complete -F _at_sim at-sim

@@ -607,6 +607,7 @@ out:
 #define SIM_FRAME_MAX 4096	  /* payload bytes of one ticker frame */
 #define SIM_WS_BACKLOG (8u << 20) /* queued bytes before rounds skip */
 #define SIM_CHUNK 65536
+#define SIM_SENDS_MAX 65536 /* --record-sends: the last sends kept */
 
 /* Sliding one-second window of at most cap request times (rate limit). */
 struct win {
@@ -662,12 +663,14 @@ struct msg {
 	size_t len;
 	int binary;
 	unsigned packets;
+	uint32_t round;	     /* tick round of a ticker frame */
 	unsigned char buf[]; /* LWS_PRE + len */
 };
 
 struct wsconn {
 	struct wsconn *prev, *next;
 	struct lws *wsi;
+	uint64_t id; /* 1, 2, ... in order of connection */
 	struct acct *ac;
 	struct sub {
 		uint32_t token;
@@ -719,6 +722,15 @@ struct pk {
 	uint8_t buf[3][AT_TICKER_LEN_FULL];
 };
 
+/* One ticker frame written (--record-sends). */
+struct sendrec {
+	uint64_t conn;
+	uint64_t seq; /* write order */
+	uint32_t round;
+	uint32_t packets;
+	int64_t us; /* CLOCK_REALTIME microseconds after lws_write */
+};
+
 struct at_sim {
 	struct at_sim_config cfg;
 	struct lws_context *ctx;
@@ -743,6 +755,10 @@ struct at_sim {
 	int64_t next_drop_ms;
 	struct wsconn *ws_head;
 	int nws;
+	uint64_t ws_seq;
+	struct sendrec *sends; /* ring of SIM_SENDS_MAX; NULL: not recorded */
+	size_t sends_head, sends_n;
+	uint64_t sends_seq;
 	/* stats */
 	uint64_t ep_count[AT_SIM_EP_COUNT];
 	uint64_t logins, rate_limited, ticks_sent, ticks_skipped;
@@ -1168,6 +1184,7 @@ static void ws_round(at_sim *s, struct wsconn *c)
 		if (m && (i == c->nsubs || f.len + 2 + (size_t)n > f.cap)) {
 			m->len = at_ticker_frame_finish(&f);
 			m->packets = f.count;
+			m->round = s->round;
 			ws_push(c, m);
 			m = NULL;
 		}
@@ -1182,6 +1199,21 @@ static void ws_round(at_sim *s, struct wsconn *c)
 			break; /* cannot happen: checked above */
 	}
 	free(m);
+}
+
+static void send_record(at_sim *s, const struct wsconn *c, const struct msg *m)
+{
+	struct sendrec *r = &s->sends[s->sends_head];
+	struct timespec ts;
+	r->conn = c->id;
+	r->seq = ++s->sends_seq;
+	r->round = m->round;
+	r->packets = m->packets;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	s->sends_head = (s->sends_head + 1) % SIM_SENDS_MAX;
+	if (s->sends_n < SIM_SENDS_MAX)
+		s->sends_n++;
 }
 
 static int ws_writeable(at_sim *s, struct wsconn *c)
@@ -1204,6 +1236,8 @@ static int ws_writeable(at_sim *s, struct wsconn *c)
 		c->queued -= m->len;
 		s->ticks_sent += m->packets;
 		c->last_send_ms = mono_ms();
+		if (s->sends && m->packets)
+			send_record(s, c, m);
 		free(m);
 	}
 	if (c->qhead)
@@ -2160,6 +2194,40 @@ static void per_account(at_sim *s, struct req *r,
 	ok_buf(r, &b);
 }
 
+static int sendrec_cmp(const void *a, const void *b)
+{
+	const struct sendrec *x = a, *y = b;
+	return x->conn != y->conn ? (x->conn < y->conn ? -1 : 1)
+				  : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* {"1":[{"round":R,"packets":N,"us":T},...],...}: oldest first. */
+static void sends_json(const at_sim *s, at_buf *b)
+{
+	struct sendrec *v = at_xcalloc(s->sends_n + 1, sizeof(*v));
+	size_t first =
+	    (s->sends_head + SIM_SENDS_MAX - s->sends_n) % SIM_SENDS_MAX;
+	char t[96];
+	for (size_t i = 0; i < s->sends_n; i++)
+		v[i] = s->sends[(first + i) % SIM_SENDS_MAX];
+	qsort(v, s->sends_n, sizeof(*v), sendrec_cmp);
+	at_buf_putc(b, '{');
+	for (size_t i = 0; i < s->sends_n; i++) {
+		int head = i == 0 || v[i].conn != v[i - 1].conn;
+		if (head)
+			snprintf(t, sizeof(t), "%s\"%llu\":[", i ? "]," : "",
+				 (unsigned long long)v[i].conn);
+		at_buf_puts(b, head ? t : ",");
+		snprintf(t, sizeof(t),
+			 "{\"round\":%lu,\"packets\":%lu,\"us\":%lld}",
+			 (unsigned long)v[i].round, (unsigned long)v[i].packets,
+			 (long long)v[i].us);
+		at_buf_puts(b, t);
+	}
+	at_buf_puts(b, s->sends_n ? "]}" : "}");
+	free(v);
+}
+
 static void handle_admin(at_sim *s, struct req *r)
 {
 	const char *p = r->path + 6; /* after "/_sim/" */
@@ -2222,6 +2290,14 @@ static void handle_admin(at_sim *s, struct req *r)
 				: 0;
 		}
 		faults_json(s, &b);
+	} else if (!strcmp(p, "sends") && get) {
+		if (!s->sends) {
+			fail(r, 400, "InputException",
+			     "sends are not recorded (start with "
+			     "--record-sends)");
+			return;
+		}
+		sends_json(s, &b);
 	} else if (!strcmp(p, "advance") && post) {
 		const char *ms = param(r, "ms");
 		int64_t v;
@@ -2506,6 +2582,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (!ac || ac->nws >= SIM_WS_PER_KEY)
 			return -1;
 		c = at_xcalloc(1, sizeof(*c));
+		c->id = ++s->ws_seq;
 		c->wsi = wsi;
 		c->ac = ac;
 		c->last_send_ms = mono_ms();
@@ -2627,6 +2704,8 @@ at_sim *at_sim_new(const struct at_sim_config *cfg,
 	struct lws_context_creation_info info;
 
 	s->cfg = *cfg;
+	if (cfg->record_sends)
+		s->sends = at_xcalloc(SIM_SENDS_MAX, sizeof(*s->sends));
 	s->accts = accounts;
 	s->naccts = naccounts;
 	if (s->cfg.token_expiry_min < 0)
@@ -2761,6 +2840,7 @@ void at_sim_free(at_sim *s)
 	free(s->tok_key);
 	free(s->tok_val);
 	free(s->pk);
+	free(s->sends);
 	at_market_free(s->mkt);
 	at_sim_accounts_free(s->accts, s->naccts);
 	explicit_bzero(s, sizeof(*s));

@@ -186,6 +186,8 @@ struct at_sim_config {
 				 (0: no limit) */
 	int token_expiry_min; /* daily expiry, minutes after 00:00 IST
 				 (-1: default 07:30) */
+	int record_sends;     /* keep the wall-clock time of the last 65536
+				 ticker frames written, for GET /_sim/sends */
 	struct at_market_config market;
 	struct at_sim_faults faults;
 };

@@ -368,6 +368,9 @@ first_option() {
 	run curl -s -w ' %{http_code}' -X POST --data-binary $'\x00\x01%%%' "$B/api/login"
 	assert_output --partial ' 400'
 	assert_output --partial 'InputException'
+	run curl -s -w ' %{http_code}' "$B/_sim/sends"
+	assert_output --partial 'start with --record-sends'
+	assert_output --partial ' 400'
 	run curl -s -w ' %{http_code}' -X POST "$B/_sim/advance?ms=-5"
 	assert_output --partial ' 400'
 	run curl -s -X POST "$B/_sim/advance?ms=1000"

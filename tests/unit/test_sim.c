@@ -158,7 +158,7 @@ static int start_sim(const char *dir)
 		close(p[0]);
 		execl(bin, "at-sim", "--accounts", acc, "--seed", "3",
 		      "--listen", "127.0.0.1:0", "--tick-rate", "10",
-		      "--strikes", "400", (char *)NULL);
+		      "--strikes", "400", "--record-sends", (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -423,9 +423,25 @@ static void test_live(void)
 	char sub[200];
 	snprintf(sub, sizeof(sub), "{\"a\":\"subscribe\",\"v\":[%u,%u]}",
 		 idx_tok, opt);
+	int64_t sub_us = at_util_now_ms() * 1000;
 	send_text(fd, sub);
 	struct seen s1 = {0};
 	T_OK(frames(fd, 3, &s1) == 3, "ws: binary frames after subscribe");
+	int64_t got_us = (at_util_now_ms() + 1) * 1000;
+	st = sc_http(port, "GET", "/_sim/sends", NULL, NULL, &h, &b);
+	T_EQ_INT(st, 200, "--record-sends: GET /_sim/sends");
+	{
+		const char *p1 =
+		    b.data ? strstr(b.data, "{\"1\":[{\"round\":") : NULL;
+		const char *u = p1 ? strstr(p1, "\"us\":") : NULL;
+		long long us = u ? strtoll(u + 5, NULL, 10) : 0;
+		T_OK(p1 && strstr(p1, "\"packets\":2,"),
+		     "--record-sends: connection 1, 2 packets a frame: %.80s",
+		     b.data ? b.data : "");
+		T_OK(us >= sub_us && us <= got_us,
+		     "--record-sends: send time %lld within [%lld, %lld]", us,
+		     (long long)sub_us, (long long)got_us);
+	}
 	T_EQ_INT(mode_of(&s1, idx_tok), AT_TICKER_MODE_QUOTE,
 		 "ws: index in quote mode by default");
 	T_EQ_INT(mode_of(&s1, opt), AT_TICKER_MODE_QUOTE,
