@@ -138,7 +138,7 @@ jerr(at_err *e, const char *where, const char *fmt, ...)
 	return at_err_set(e, EX_DATAERR, "%s", msg);
 }
 
-static const char *kind_name(jv_kind k)
+const char *at_json_kind_name(jv_kind k)
 {
 	switch (k) {
 	case JV_KIND_NULL:
@@ -288,7 +288,7 @@ static int lookup(jv obj, const char *field, int required, jv *val,
 
 	if (jv_get_kind(obj) != JV_KIND_OBJECT)
 		return jerr(e, where, "expected object, got %s",
-			    kind_name(jv_get_kind(obj)));
+			    at_json_kind_name(jv_get_kind(obj)));
 	v = jv_object_get(jv_copy(obj), jv_string(field));
 	if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) {
 		jv_free(v);
@@ -304,7 +304,7 @@ static int lookup(jv obj, const char *field, int required, jv *val,
 static int wrong_type(jv v, const char *field, const char *want,
 		      const char *where, at_err *e)
 {
-	const char *got = kind_name(jv_get_kind(v));
+	const char *got = at_json_kind_name(jv_get_kind(v));
 
 	jv_free(v);
 	return jerr(e, where, "field \"%s\": expected %s, got %s", field, want,
@@ -418,7 +418,7 @@ static int get_kind(jv obj, const char *field, int required, jv *out,
 	if (rc <= 0)
 		return rc;
 	if (jv_get_kind(v) != want)
-		return wrong_type(v, field, kind_name(want), where, e);
+		return wrong_type(v, field, at_json_kind_name(want), where, e);
 	*out = v;
 	return 1;
 }
@@ -440,7 +440,7 @@ int at_json_check_keys(jv obj, const char *const *allowed, const char *where,
 {
 	if (jv_get_kind(obj) != JV_KIND_OBJECT)
 		return jerr(e, where, "expected object, got %s",
-			    kind_name(jv_get_kind(obj)));
+			    at_json_kind_name(jv_get_kind(obj)));
 	for (int it = jv_object_iter(obj); jv_object_iter_valid(obj, it);
 	     it = jv_object_iter_next(obj, it)) {
 		jv k = jv_object_iter_key(obj, it);

@@ -61,6 +61,9 @@
 #define AT_JSON_QUOTE_MAX 96
 const char *at_json_quote(const char *s, size_t n, char out[AT_JSON_QUOTE_MAX]);
 
+/* "null", "boolean", "number", "string", "array", "object", "invalid". */
+const char *at_json_kind_name(jv_kind k);
+
 /* ---- libjq layer ------------------------------------------------------ */
 
 /*

@@ -133,27 +133,6 @@ ferr(const struct ctx *c, const char *key, const char *fmt, ...)
 			  key, msg);
 }
 
-static const char *kind_name(jv_kind k)
-{
-	switch (k) {
-	case JV_KIND_NULL:
-		return "null";
-	case JV_KIND_TRUE:
-	case JV_KIND_FALSE:
-		return "boolean";
-	case JV_KIND_NUMBER:
-		return "number";
-	case JV_KIND_STRING:
-		return "string";
-	case JV_KIND_ARRAY:
-		return "array";
-	case JV_KIND_OBJECT:
-		return "object";
-	default:
-		return "invalid";
-	}
-}
-
 static const char *num_text(double d, char out[40])
 {
 	snprintf(out, 40, "%.15g", d);
@@ -234,7 +213,8 @@ static int get_num(const struct ctx *c, jv obj, const char *key, double lo,
 		jv_kind k = jv_get_kind(v);
 
 		jv_free(v);
-		return ferr(c, key, "expected number, got %s", kind_name(k));
+		return ferr(c, key, "expected number, got %s",
+			    at_json_kind_name(k));
 	}
 	d = jv_number_value(v);
 	jv_free(v);
@@ -261,7 +241,8 @@ static int get_int(const struct ctx *c, jv obj, const char *key, int lo, int hi,
 		jv_kind k = jv_get_kind(v);
 
 		jv_free(v);
-		return ferr(c, key, "expected integer, got %s", kind_name(k));
+		return ferr(c, key, "expected integer, got %s",
+			    at_json_kind_name(k));
 	}
 	d = jv_number_value(v);
 	jv_free(v);
@@ -293,7 +274,8 @@ static int get_str(const struct ctx *c, jv obj, const char *key, char *buf,
 		jv_kind k = jv_get_kind(v);
 
 		jv_free(v);
-		return ferr(c, key, "expected string, got %s", kind_name(k));
+		return ferr(c, key, "expected string, got %s",
+			    at_json_kind_name(k));
 	}
 	n = (size_t)jv_string_length_bytes(jv_copy(v));
 	if (n >= cap || memchr(jv_string_value(v), '\0', n) != NULL) {
@@ -380,7 +362,8 @@ static int get_obj(const struct ctx *c, jv obj, const char *key, jv *out)
 		jv_kind k = jv_get_kind(v);
 
 		jv_free(v);
-		return ferr(c, key, "expected object, got %s", kind_name(k));
+		return ferr(c, key, "expected object, got %s",
+			    at_json_kind_name(k));
 	}
 	*out = v;
 	return 1;
@@ -599,10 +582,11 @@ int at_strategy_from_jv(jv obj, const char *where,
 		if (where != NULL)
 			return at_err_set(e, EX_DATAERR,
 					  "%s: config: expected object, got %s",
-					  where, kind_name(jv_get_kind(obj)));
+					  where,
+					  at_json_kind_name(jv_get_kind(obj)));
 		return at_err_set(e, EX_DATAERR,
 				  "config: expected object, got %s",
-				  kind_name(jv_get_kind(obj)));
+				  at_json_kind_name(jv_get_kind(obj)));
 	}
 	if (check_keys(&c, obj, top_keys) != 0)
 		return -1;
